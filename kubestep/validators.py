@@ -1,0 +1,114 @@
+"""Validators keyed by kind, shared by copier questions and Python callers.
+
+Each validator returns the value unchanged or raises InvalidValue with a message that quotes
+the bad value and says what is allowed.
+"""
+
+import re
+from collections.abc import Callable
+
+from kubestep.errors import InvalidValue
+
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PROBE_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
+# Docker's reference grammar, simplified: [host[:port]/]path[:tag][@digest].
+_IMAGE_REF = re.compile(
+    r"^(?:(?P<host>[a-zA-Z0-9.-]+(?::[0-9]+)?)/)?"
+    r"(?P<path>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+
+
+def k8s_name(value: str) -> str:
+    """A DNS-1123 label: a Kubernetes object name, namespace part or service name."""
+    if not isinstance(value, str) or len(value) > 63 or not _DNS_LABEL.match(value):
+        raise InvalidValue(
+            f"{value!r} is not a valid name: use 1-63 lowercase letters, digits and '-', "
+            "starting with a letter and ending with a letter or digit (e.g. 'my-service')"
+        )
+    return value
+
+
+def port(value: int | str) -> int:
+    """A TCP port a service may listen on without privileges."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidValue(f"{value!r} is not a port: use a whole number from 1024 to 65535")
+    if not 1024 <= number <= 65535:
+        raise InvalidValue(
+            f"{value!r} is not a usable port: use 1024 to 65535 "
+            "(lower ports need root, which the container does not have)"
+        )
+    return number
+
+
+def image_ref(value: str) -> str:
+    """A container image reference such as 'registry.example.com/team/app:1.2'."""
+    if not isinstance(value, str) or not _IMAGE_REF.match(value) or len(value) > 255:
+        raise InvalidValue(
+            f"{value!r} is not a valid image reference: use [registry/]name[:tag][@sha256:...] "
+            "with a lowercase name (e.g. 'python:3.11-slim-bookworm')"
+        )
+    return value
+
+
+def image_repository(value: str) -> str:
+    """An image reference without tag or digest: the tag is chosen per build."""
+    match = _IMAGE_REF.match(value) if isinstance(value, str) else None
+    if match is None or match["tag"] or match["digest"]:
+        raise InvalidValue(
+            f"{value!r} is not an image repository: use [registry/]name without a tag "
+            "(e.g. 'registry.example.com/team/my-service'); the tag is set per build"
+        )
+    return value
+
+
+def env_name(value: str) -> str:
+    """An environment variable name, as a shell and Kubernetes accept it."""
+    if not isinstance(value, str) or not _ENV_NAME.match(value):
+        raise InvalidValue(
+            f"{value!r} is not a valid environment variable name: use letters, digits and '_', "
+            "not starting with a digit (e.g. 'DATABASE_URL')"
+        )
+    return value
+
+
+def probe_path(value: str) -> str:
+    """An HTTP path for a probe or endpoint: absolute, no query, no spaces."""
+    if not isinstance(value, str) or not _PROBE_PATH.match(value):
+        raise InvalidValue(
+            f"{value!r} is not a valid HTTP path: start with '/' and use letters, digits "
+            "and . _ ~ / - only (e.g. '/health')"
+        )
+    return value
+
+
+VALIDATORS: dict[str, Callable[..., object]] = {
+    "k8s_name": k8s_name,
+    "port": port,
+    "image_ref": image_ref,
+    "image_repository": image_repository,
+    "env_name": env_name,
+    "probe_path": probe_path,
+}
+
+
+def validate(kind: str, value: object) -> object:
+    """Check value against the validator of kind; an unknown kind is a programming error."""
+    try:
+        validator = VALIDATORS[kind]
+    except KeyError:
+        raise ValueError(f"unknown validator kind {kind!r}; known: {', '.join(VALIDATORS)}")
+    return validator(value)
+
+
+def problem(kind: str, value: object) -> str:
+    """The error message for value, or '' when it is valid (copier's validator contract)."""
+    try:
+        validate(kind, value)
+    except InvalidValue as error:
+        return str(error)
+    return ""
