@@ -1,0 +1,42 @@
+"""Jinja helpers for copier.yml and the template, so template logic stays declarative."""
+
+import re
+
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+from kubestep.catalog import backing_service
+from kubestep.validators import problem
+
+_NOT_DNS = re.compile(r"[^a-z0-9-]+")
+
+
+def k8s_slug(value: str) -> str:
+    """Turn a directory or project name into a DNS label suggestion ('My_App' -> 'my-app')."""
+    slug = _NOT_DNS.sub("-", str(value).lower()).strip("-")
+    slug = re.sub(r"^[^a-z]+", "", slug)[:63].rstrip("-")
+    return slug or "my-service"
+
+
+def env_name_of(value: str) -> str:
+    """The environment variable a config key is read from ('database.host' -> 'DATABASE_HOST')."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", str(value)).strip("_").upper()
+
+
+def problems(values: object, kind: str) -> str:
+    """The first problem in a list of values, or '' when all are valid."""
+    if not isinstance(values, list):
+        return f"{values!r} is not a list"
+    return next((message for value in values if (message := problem(kind, value))), "")
+
+
+class KubestepExtension(Extension):
+    """Registers kubestep's filters and the backing_service(kind) catalogue lookup."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters["problem"] = lambda value, kind: problem(kind, value)
+        environment.filters["problems"] = problems
+        environment.filters["k8s_slug"] = k8s_slug
+        environment.filters["env_name_of"] = env_name_of
+        environment.globals["backing_service"] = backing_service
