@@ -31,7 +31,7 @@ CATALOG: dict[str, BackingService] = {
             image_variable="POSTGRES_IMAGE",
             default_image="postgres:16",
             port=5432,
-            healthcheck=["CMD-SHELL", "pg_isready -U \"$$POSTGRES_USER\" -d \"$$POSTGRES_DB\""],
+            healthcheck=["CMD-SHELL", 'pg_isready -U "$$POSTGRES_USER" -d "$$POSTGRES_DB"'],
             environment={
                 "POSTGRES_USER": "app",
                 "POSTGRES_PASSWORD": "local-only-password",
@@ -92,7 +92,12 @@ CATALOG: dict[str, BackingService] = {
             default_image="rabbitmq:3.13",
             port=5672,
             healthcheck=["CMD", "rabbitmq-diagnostics", "-q", "ping"],
-            local_settings={"host": "rabbitmq", "port": "5672", "user": "guest", "password": "guest"},
+            local_settings={
+                "host": "rabbitmq",
+                "port": "5672",
+                "user": "guest",
+                "password": "guest",
+            },
         ),
     )
 }

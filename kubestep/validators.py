@@ -14,7 +14,9 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PROBE_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 # Docker's reference grammar, simplified: [host[:port]/]path[:tag][@digest].
 _IMAGE_REF = re.compile(
-    r"^(?:(?P<host>[a-zA-Z0-9.-]+(?::[0-9]+)?)/)?"
+    # A first component is a registry host only with a dot, a port, or as localhost.
+    r"^(?:(?P<host>(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(?::[0-9]+)?"
+    r"|[a-zA-Z0-9-]+:[0-9]+)/)?"
     r"(?P<path>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
     r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
@@ -36,7 +38,9 @@ def port(value: int | str) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise InvalidValue(f"{value!r} is not a port: use a whole number from 1024 to 65535")
+        raise InvalidValue(
+            f"{value!r} is not a port: use a whole number from 1024 to 65535"
+        ) from None
     if not 1024 <= number <= 65535:
         raise InvalidValue(
             f"{value!r} is not a usable port: use 1024 to 65535 "
@@ -101,7 +105,9 @@ def validate(kind: str, value: object) -> object:
     try:
         validator = VALIDATORS[kind]
     except KeyError:
-        raise ValueError(f"unknown validator kind {kind!r}; known: {', '.join(VALIDATORS)}")
+        raise ValueError(
+            f"unknown validator kind {kind!r}; known: {', '.join(VALIDATORS)}"
+        ) from None
     return validator(value)
 
 

@@ -1,0 +1,1 @@
+"""Invoke collections, one module per concern; the root tasks.py only composes them."""

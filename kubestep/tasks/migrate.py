@@ -1,0 +1,56 @@
+"""Migration tasks: read a legacy repo, move it on step by step, show where it stands."""
+
+from pathlib import Path
+
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.tasks import task
+
+from kubestep import inventory as inventory_reader
+from kubestep.migrate import migrate as run_migration
+from kubestep.migrate import status as migration_status
+from kubestep.tasks.errors import one_line_errors
+
+
+@task(help={"target": "the legacy repository to read (default: .)"})
+@one_line_errors
+def inventory(c: Context, target: str = ".") -> None:
+    """Read a legacy repo and write .kubestep/inventory.yml, then print a summary.
+
+    :param target: the repository to read
+    """
+    found = inventory_reader.collect(Path(target))
+    written = inventory_reader.write(found, Path(target))
+    print(inventory_reader.summary(found))
+    print(f"written: {written}")
+
+
+@task(
+    help={
+        "step": "the step to reach: 1-6 or +1 (earlier steps not done yet run first)",
+        "target": "the repository to migrate, a clean git work tree (default: .)",
+        "dry_run": "print the plan and the diff, change nothing",
+    }
+)
+@one_line_errors
+def migrate(c: Context, step: str, target: str = ".", dry_run: bool = False) -> None:
+    """Move a service to a migration step, one git commit per step.
+
+    :param step: the step to reach
+    :param target: the repository to migrate
+    :param dry_run: only show what would change
+    """
+    run_migration(Path(target), step, dry_run=dry_run)
+
+
+@task(help={"target": "the repository (default: .)"})
+@one_line_errors
+def status(c: Context, target: str = ".") -> None:
+    """Show which steps are done and what each next step will add.
+
+    :param target: the repository
+    """
+    print(migration_status(Path(target)))
+
+
+migration = Collection("migration", inventory, migrate, status)

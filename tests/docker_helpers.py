@@ -1,0 +1,58 @@
+"""Helpers of the Docker tier: free ports, HTTP on 127.0.0.1, what compose left behind."""
+
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now, on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def http_get(url: str, timeout: float = 3.0) -> tuple[int, str]:
+    """Status and body of GET url; HTTP errors are answers too, not exceptions."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def wait_for_status(url: str, status: int = 200, timeout: float = 60.0) -> float:
+    """Seconds until GET url answered status; AssertionError when it never did."""
+    start = time.monotonic()
+    last: object = None
+    while time.monotonic() - start < timeout:
+        try:
+            answer = http_get(url)
+            if answer[0] == status:
+                return time.monotonic() - start
+            last = answer
+        except OSError as error:
+            last = error
+        time.sleep(0.1)
+    raise AssertionError(f"{url} never answered {status} in {timeout} s; last: {last!r}")
+
+
+def docker(*arguments: str, check: bool = True) -> str:
+    """Run a docker command and return its stripped stdout."""
+    result = subprocess.run(["docker", *arguments], capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(f"docker {' '.join(arguments)} failed: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def compose_leftovers(project: str) -> dict[str, str]:
+    """Containers, networks and volumes compose project still has; empty when clean."""
+    label = f"label=com.docker.compose.project={project}"
+    found = {
+        "containers": docker("ps", "-a", "--filter", label, "--format", "{{.Names}}"),
+        "networks": docker("network", "ls", "--filter", label, "--format", "{{.Name}}"),
+        "volumes": docker("volume", "ls", "--filter", label, "--format", "{{.Name}}"),
+    }
+    return {kind: names for kind, names in found.items() if names}
