@@ -1,0 +1,164 @@
+"""From an inventory to copier answers: the one place that decides what the template gets.
+
+Data flows one way: inventory (what the legacy repo has) -> answers (what to render). Values
+are plain data so that they can be recorded in .copier-answers.yml and edited there.
+"""
+
+import shlex
+from typing import Any
+
+from kubestep.catalog import CATALOG
+from kubestep.jinja_ext import k8s_slug
+
+# What every Python base image already has; the Dockerfile installs only the rest.
+_BASE_IMAGE_PACKAGES = {
+    "python3",
+    "python3-venv",
+    "python3-pip",
+    "python3-dev",
+    "python",
+    "ca-certificates",
+    "python3-virtualenv",
+    "virtualenv",
+}
+DEFAULT_PORT = 8000
+
+
+def _value(fact: Any, default: Any = None) -> Any:
+    """The value of a fact {value, source}, or the fact itself when it is plain."""
+    if isinstance(fact, dict):
+        return fact.get("value", default)
+    return default if fact is None else fact
+
+
+def _source_file(fact: Any) -> str:
+    source = fact.get("source", "") if isinstance(fact, dict) else ""
+    return source.rsplit(":", 1)[0]
+
+
+def _start(inventory: dict[str, Any]) -> tuple[list[str], str]:
+    """The container's start command (exec form) and `make run`'s: the legacy script first."""
+    for script in inventory.get("scripts", []):
+        if script.get("role") == "start":
+            path = script["path"]
+            return [f"./{path}"], f"./{path}"
+    command_fact = inventory.get("entrypoint", {}).get("command")
+    script = _source_file(command_fact)
+    if script.endswith(".sh"):
+        return [f"./{script}"], f"./{script}"
+    command = _value(command_fact, "")
+    if command:
+        return shlex.split(command), command
+    return ["./run.sh"], "./run.sh"
+
+
+def _user(inventory: dict[str, Any]) -> dict[str, Any]:
+    service_users = {s.get("user") for s in inventory.get("services", []) if s.get("user")}
+    users = [u for u in inventory.get("users", []) if u.get("uid")]
+    users.sort(key=lambda u: u.get("name") not in service_users)
+    if users:
+        return {"name": users[0]["name"], "uid": int(users[0]["uid"])}
+    return {}
+
+
+def _local_config(inventory: dict[str, Any], services: list[dict[str, str]]) -> dict[str, Any]:
+    """The config file's sections for a local run: example values, backing services local."""
+    sections: dict[str, dict[str, str]] = {}
+    for key in inventory.get("config", {}).get("keys", []):
+        value = key.get("example_value", key.get("default"))
+        sections.setdefault(key["section"], {})[key["key"]] = "" if value is None else str(value)
+    for service in services:
+        local = CATALOG[service["kind"]].local_settings
+        section = sections.get(service.get("section", ""), {})
+        for name in section:
+            if name in local:
+                section[name] = local[name]
+    return sections
+
+
+def _config_file(inventory: dict[str, Any]) -> dict[str, str]:
+    """The INI file the service reads at run time: its path, env override and example."""
+    files = inventory.get("config", {}).get("files", [])
+    merged: dict[str, str] = {}
+    for found in files:  # one fact may name the path, another the example of the same file
+        for key in ("path", "env_var", "example"):
+            if found.get(key) and key not in merged:
+                merged[key] = str(found[key])
+    return merged if "path" in merged else {}
+
+
+def _backing_services(inventory: dict[str, Any]) -> list[dict[str, str]]:
+    services: list[dict[str, str]] = []
+    for found in inventory.get("backing_services", []):
+        if found.get("kind") in CATALOG and found["kind"] not in {s["kind"] for s in services}:
+            services.append({"kind": found["kind"], "section": found.get("config_section") or ""})
+    return services
+
+
+def _python_packages(inventory: dict[str, Any]) -> list[str]:
+    """The top-level package of the app, which `make lint` byte-compiles."""
+    app = _value(inventory.get("entrypoint", {}).get("app"), "")
+    return [app.split(":")[0].split(".")[0]] if app else ["."]
+
+
+def _status_path(checks: list[dict[str, Any]]) -> str:
+    return next((c["path"] for c in checks if c.get("kind") == "http" and c.get("path")), "")
+
+
+def legacy_answers(inventory: dict[str, Any]) -> dict[str, Any]:
+    """The `legacy` answer: what the template needs to know about the legacy service."""
+    start_argv, run_command = _start(inventory)
+    requirements = [f for f in inventory.get("requirements_files", []) if "dev" not in f]
+    dev_requirements = [f for f in inventory.get("requirements_files", []) if "dev" in f]
+    packages = [
+        p for p in inventory.get("system_packages", []) if p["name"] not in _BASE_IMAGE_PACKAGES
+    ]
+    services = _backing_services(inventory)
+    checks = inventory.get("checks", [])
+    config_file = _config_file(inventory)
+    readme = inventory.get("readme") or {}
+    return {
+        "app": _value(inventory.get("entrypoint", {}).get("app"), ""),
+        "start_argv": start_argv,
+        "run_command": run_command,
+        "requirements": requirements[0] if requirements else "requirements.txt",
+        "dev_requirements": dev_requirements[0] if dev_requirements else "",
+        "packages": _python_packages(inventory),
+        "system_packages": sorted({p["name"] for p in packages}),
+        "system_packages_source": ", ".join(sorted({_source_file(p) for p in packages})),
+        "user": _user(inventory),
+        "config_file": config_file,
+        "config_keys": [
+            {k: key.get(k) for k in ("section", "key", "default", "source")}
+            for key in inventory.get("config", {}).get("keys", [])
+        ],
+        "local_config": _local_config(inventory, services) if config_file else {},
+        "local_env": {},
+        "backing_services": services,
+        "status_path": _status_path(checks),
+        "checks": checks,
+        "cron_jobs": inventory.get("cron_jobs", []),
+        "users": inventory.get("users", []),
+        "managed_files": inventory.get("managed_files", []),
+        "services": inventory.get("services", []),
+        "make_targets": [t["name"] for t in inventory.get("make_targets", [])],
+        "readme": readme.get("path", ""),
+        "readme_summary": "",
+    }
+
+
+def answers_from_inventory(inventory: dict[str, Any], step: int) -> dict[str, Any]:
+    """All copier answers for a legacy service at step, derived from its inventory."""
+    service = inventory.get("service", {})
+    port = _value(inventory.get("entrypoint", {}).get("port"), DEFAULT_PORT)
+    name = k8s_slug(service.get("name") or "legacy-service")
+    answers: dict[str, Any] = {
+        "origin": "legacy",
+        "step": step,
+        "service_name": name,
+        "port": int(port),
+        "legacy": legacy_answers(inventory),
+    }
+    if service.get("description"):
+        answers["description"] = " ".join(str(service["description"]).split())
+    return answers

@@ -1,0 +1,76 @@
+"""The 6+1 migration steps, each a module with the same small interface.
+
+A step is reached by rendering kubestep's template with the `step` answer set to its number:
+the template decides which files exist at each step, and a step module adds what copier
+cannot render (one file per item found by the inventory) and says what it brings.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kubestep.errors import StepError
+from kubestep.merge import Change
+
+Answers = dict[str, Any]
+# "+1" is stored as step 7 in the answers, so that steps compare as numbers.
+PLUS_ONE = 7
+
+
+@dataclass(frozen=True)
+class Step:
+    """One migration step: from what, to what, why."""
+
+    number: int
+    label: str
+    title: str
+    adds: list[str]
+    available: bool = True
+    # Files the template cannot render one by one (path -> content), from the answers.
+    extra_files: Callable[[Answers], dict[str, str]] = field(default=lambda answers: {})
+    # A last say on the planned changes, for what only this step knows how to merge.
+    adjust: Callable[[list[Change], Path, Answers], list[Change]] = field(
+        default=lambda changes, target, answers: changes
+    )
+
+
+def _register() -> dict[int, Step]:
+    from kubestep.steps import (
+        clean_up,
+        continuous_deployment,
+        keep_running,
+        knowledge,
+        kubernetes,
+        run_local,
+        smarter,
+    )
+
+    modules = (
+        clean_up,
+        knowledge,
+        run_local,
+        kubernetes,
+        continuous_deployment,
+        keep_running,
+        smarter,
+    )
+    return {module.STEP.number: module.STEP for module in modules}
+
+
+STEPS: dict[int, Step] = _register()
+
+
+def parse_step(value: str | int) -> Step:
+    """The step named by a number (1-6, 7) or a label ('+1'); a clear error otherwise."""
+    text = str(value).strip()
+    for step in STEPS.values():
+        if text in (str(step.number), step.label):
+            return step
+    labels = ", ".join(step.label for step in STEPS.values())
+    raise StepError(f"{value!r} is not a step: use one of {labels}")
+
+
+def steps_up_to(step: Step, reached: int) -> list[Step]:
+    """The steps still to run, in order, to go from reached to step."""
+    return [STEPS[n] for n in sorted(STEPS) if reached < n <= step.number]

@@ -1,0 +1,81 @@
+"""Step 2, get back the knowledge: from what Puppet, Chef, the old boxes and Nagios knew to a
+Dockerfile, a README "Operations" section and runnable checks, because that knowledge lives
+nowhere else and the container must carry it."""
+
+import shlex
+from typing import Any
+
+from kubestep.jinja_ext import k8s_slug
+from kubestep.steps import Answers, Step
+
+_HEADER = (
+    "#!/bin/sh\n"
+    "# From Nagios: {name} ({source}). Exit codes as Nagios: 0 OK, 1 WARNING, 2 CRITICAL.\n"
+)
+
+
+def _runner(kind: str, options: dict[str, Any]) -> str:
+    flags = " ".join(
+        f"--{key} {shlex.quote(str(value))}"
+        for key, value in options.items()
+        if value not in (None, "")
+    )
+    return f'exec python3 "$(dirname "$0")/run_check.py" {kind} {flags} "$@"\n'
+
+
+def check_script(check: dict[str, Any]) -> str:
+    """A runnable script for one Nagios-derived check."""
+    header = _HEADER.format(name=check.get("name", check["kind"]), source=check.get("source", "?"))
+    kind = check["kind"]
+    if kind == "http":
+        return header + _runner(
+            "http",
+            {
+                "port": check.get("port"),
+                "path": check.get("path"),
+                "expect": check.get("expect_status"),
+            },
+        )
+    if kind == "process":
+        return header + _runner(
+            "process",
+            {"name": check.get("process"), "min": check.get("min"), "max": check.get("max")},
+        )
+    if kind == "disk":
+        return header + _runner(
+            "disk",
+            {
+                "path": check.get("path"),
+                "warning": check.get("warning"),
+                "critical": check.get("critical"),
+            },
+        )
+    arguments = " ".join(shlex.quote(str(arg)) for arg in check.get("args", []))
+    script = shlex.quote(check.get("script", ""))
+    return header + f'cd "$(dirname "$0")/.." && exec ./{script} {arguments} "$@"\n'.replace(
+        "  ", " "
+    )
+
+
+def check_files(answers: Answers) -> dict[str, str]:
+    """checks/<name>: one executable script per check the inventory found."""
+    files = {}
+    for check in answers.get("legacy", {}).get("checks", []):
+        if check.get("kind") == "custom" and not check.get("script"):
+            continue
+        files[f"checks/{k8s_slug(check.get('name') or check['kind'])}"] = check_script(check)
+    return files
+
+
+STEP = Step(
+    number=2,
+    label="2",
+    title="get back the knowledge: Dockerfile, checks/, README Operations",
+    adds=[
+        "Dockerfile from the inventory: system packages from Puppet/Chef, the service user "
+        "with its uid, the real start command; .dockerignore",
+        "checks/: each Nagios check as a runnable script (later probes and alerts)",
+        "README 'Operations': cron jobs, users and files the old boxes had, and where they went",
+    ],
+    extra_files=check_files,
+)

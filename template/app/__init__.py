@@ -1,0 +1,1 @@
+"""The service's own code: `main` holds the app, `settings` its configuration."""

@@ -1,0 +1,85 @@
+"""Request metrics and their exposition, correct with one process or many gunicorn workers.
+
+With PROMETHEUS_MULTIPROC_DIR set (before prometheus_client is first imported) every worker
+writes its samples to files there, and `/metrics` in any worker aggregates all of them.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+def multiprocess_enabled() -> bool:
+    return bool(os.environ.get(MULTIPROC_ENV))
+
+
+def method_label(method: str) -> str:
+    """Arbitrary methods would each create a series; anything unusual becomes `other`."""
+    return method if method in KNOWN_METHODS else "other"
+
+
+class RequestMetrics:
+    """The HTTP RED metrics: requests by method/route/status, latency, requests in flight."""
+
+    def __init__(self, registry: CollectorRegistry | None = REGISTRY) -> None:
+        self.registry = registry
+        self.requests = Counter(
+            "http_requests",
+            "HTTP requests handled, by method, route template and status code.",
+            ("method", "route", "status"),
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Time from receiving a request to the end of its response body.",
+            ("method", "route"),
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.in_flight = Gauge(
+            "http_requests_in_progress",
+            "HTTP requests being handled right now.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        method = method_label(method)
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The text format body and its content type, aggregated across workers if needed."""
+        if multiprocess_enabled():
+            # Process/platform collectors cannot be aggregated across workers: in this mode
+            # CPU and memory come from the kubelet's container metrics instead.
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            return generate_latest(registry), CONTENT_TYPE_LATEST
+        return generate_latest(self.registry or REGISTRY), CONTENT_TYPE_LATEST
+
+
+_default: RequestMetrics | None = None
+
+
+def default_metrics() -> RequestMetrics:
+    """The process-wide instance on the default registry, created on first use only."""
+    global _default
+    if _default is None:
+        _default = RequestMetrics()
+    return _default

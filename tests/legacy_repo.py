@@ -1,0 +1,42 @@
+"""A throwaway git copy of examples/legacy-app, for the migration tiers."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from kubestep.paths import EXAMPLE
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@kubestep.invalid",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@kubestep.invalid",
+}
+
+
+def git(repo: Path, *arguments: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(repo), *arguments],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **GIT_IDENTITY},
+    )
+    return result.stdout.strip()
+
+
+def legacy_copy(destination: Path) -> Path:
+    """examples/legacy-app as a fresh git repository with one commit."""
+    shutil.copytree(
+        EXAMPLE, destination, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".venv")
+    )
+    git(destination, "init", "--quiet")
+    git(destination, "add", "--all")
+    git(destination, "commit", "--quiet", "--message", "The legacy service")
+    return destination
+
+
+def tracked_files(repo: Path) -> dict[str, bytes]:
+    """Every file git tracks in repo, with its content."""
+    return {path: (repo / path).read_bytes() for path in git(repo, "ls-files").splitlines()}

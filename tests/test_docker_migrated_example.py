@@ -1,0 +1,71 @@
+"""Docker tier: examples/legacy-app after steps 1-3 runs with `make run_local`, for real."""
+
+import json
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kubestep.migrate import migrate
+from kubestep.paths import LOCAL_SERVICE_IMAGES, SCRIPTS
+from tests.docker_helpers import compose_leftovers, free_port, http_get
+from tests.legacy_repo import GIT_IDENTITY, legacy_copy
+from tests.render import make
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def service_images(base_image: str) -> dict[str, str]:
+    """PostgreSQL and Redis built from Debian packages: nothing can be pulled."""
+    subprocess.run(["bash", str(SCRIPTS / "build-local-images.sh")], check=True)
+    return LOCAL_SERVICE_IMAGES
+
+
+def test_migrated_example_runs_locally_and_answers_its_status_url(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    base_image: str,
+    service_images: dict[str, str],
+    ca_bundle: str | None,
+) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    repo = legacy_copy(tmp_path / "legacy-app")
+    migrate(repo, "3", out=lambda line: None)
+    port = free_port()
+    variables = {
+        "BASE_IMAGE": base_image,
+        "CA_BUNDLE": ca_bundle or "",
+        "LOCAL_PORT": str(port),
+        "TAG": "docker-tier",
+        **service_images,
+    }
+    try:
+        started = make(repo, "run_local", **variables)
+        assert started.returncode == 0, started.stdout[-4000:] + started.stderr[-4000:]
+        assert http_get(f"http://127.0.0.1:{port}/status") == (200, "OK")
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/orders",
+            method="POST",
+            data=json.dumps({"customer": "ada", "item": "book", "quantity": 1}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 201
+        status, body = http_get(f"http://127.0.0.1:{port}/orders")
+        assert status == 200 and "ada" in body
+        check = subprocess.run(
+            ["docker", "compose", "exec", "-T", "app", "checks/legacy-app-http-status"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert check.stdout.startswith("OK - ")
+    finally:
+        stopped = make(repo, "stop_local", **variables)
+    assert stopped.returncode == 0, stopped.stderr
+    assert compose_leftovers("legacy-app") == {}
