@@ -1,0 +1,304 @@
+"""What an inventory holds: plain dataclasses, each fact with the `path:line` it came from.
+
+Records leave out empty fields when turned into data so the YAML stays short and readable;
+sections (the inventory itself, its config and entrypoint) keep every key so callers can rely
+on them being there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass
+class Fact:
+    """One value read from the repo; env_var names a variable that overrides it at run time."""
+
+    value: Any
+    source: str
+    kind: str | None = None
+    env_var: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class ServiceInfo:
+    name: str
+    source: str
+    description: str | None = None
+
+
+@dataclass
+class Entrypoint:
+    """How the legacy service is started: the app object, the server and its options."""
+
+    keep_empty: ClassVar[bool] = True
+    app: Fact | None = None
+    server: Fact | None = None
+    command: Fact | None = None
+    port: Fact | None = None
+    workers: Fact | None = None
+    settings: Fact | None = None
+
+
+@dataclass
+class Dependency:
+    name: str
+    spec: str
+    source: str
+    scope: str = "runtime"
+
+
+@dataclass
+class ConfigFile:
+    """A config file the service reads at run time, or an example of one kept in the repo."""
+
+    path: str | None
+    source: str
+    env_var: str | None = None
+    example: str | None = None
+
+
+@dataclass
+class ConfigKey:
+    section: str
+    key: str
+    env_name: str
+    source: str
+    default: Any = None
+    type: str | None = None
+    example_value: Any = None
+    required: bool | None = None
+
+
+@dataclass
+class EnvVar:
+    """An environment variable the code reads (with its default) or a deployment sets."""
+
+    name: str
+    source: str
+    value: str | None = None
+    default: Any = None
+
+
+@dataclass
+class Config:
+    keep_empty: ClassVar[bool] = True
+    files: list[ConfigFile] = field(default_factory=list)
+    keys: list[ConfigKey] = field(default_factory=list)
+    env_vars: list[EnvVar] = field(default_factory=list)
+
+
+@dataclass
+class Evidence:
+    value: str
+    source: str
+
+
+@dataclass
+class BackingService:
+    kind: str
+    source: str
+    config_section: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class SystemPackage:
+    name: str
+    source: str
+    manager: str | None = None
+
+
+@dataclass
+class User:
+    name: str
+    source: str
+    uid: int | None = None
+    home: str | None = None
+    shell: str | None = None
+    manager: str | None = None
+
+
+@dataclass
+class ManagedFile:
+    path: str
+    source: str
+    kind: str = "file"
+    owner: str | None = None
+    group: str | None = None
+    mode: str | None = None
+    template: str | None = None
+    template_file: str | None = None
+    manager: str | None = None
+
+
+@dataclass
+class ServiceUnit:
+    name: str
+    manager: str
+    source: str
+    user: str | None = None
+    command: str | None = None
+    working_directory: str | None = None
+    ensure: str | None = None
+
+
+@dataclass
+class CronJob:
+    name: str
+    schedule: str
+    command: str
+    source: str
+    user: str | None = None
+    manager: str | None = None
+
+
+@dataclass
+class Check:
+    """A monitoring check, classified so it can become a probe or an alert."""
+
+    name: str
+    kind: str
+    source: str
+    port: int | None = None
+    path: str | None = None
+    expect_status: int | None = None
+    process: str | None = None
+    min: int | None = None
+    max: int | None = None
+    warning: str | None = None
+    critical: str | None = None
+    script: str | None = None
+    args: list[str] = field(default_factory=list)
+    command: str | None = None
+
+
+@dataclass
+class MakeTarget:
+    name: str
+    source: str
+    prerequisites: list[str] = field(default_factory=list)
+    recipe: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Script:
+    path: str
+    role: str
+    source: str
+
+
+@dataclass
+class Process:
+    """A non-web process type (Procfile worker, release, ...)."""
+
+    name: str
+    command: str
+    source: str
+
+
+@dataclass
+class SetupCommand:
+    """A one-off command run at deploy time (Puppet exec, Chef execute)."""
+
+    command: str
+    source: str
+    user: str | None = None
+    cwd: str | None = None
+    manager: str | None = None
+
+
+@dataclass
+class Readme:
+    path: str
+    title: str | None
+    source: str
+    description: str | None = None
+
+
+@dataclass
+class ReadWarning:
+    source: str
+    message: str
+
+
+@dataclass
+class Inventory:
+    """Everything kubestep learned about a legacy repo; the first step of every migration."""
+
+    keep_empty: ClassVar[bool] = True
+    service: ServiceInfo | None = None
+    language: Fact | None = None
+    framework: Fact | None = None
+    python_version: Fact | None = None
+    entrypoint: Entrypoint = field(default_factory=Entrypoint)
+    dependencies: list[Dependency] = field(default_factory=list)
+    requirements_files: list[str] = field(default_factory=list)
+    config: Config = field(default_factory=Config)
+    backing_services: list[BackingService] = field(default_factory=list)
+    system_packages: list[SystemPackage] = field(default_factory=list)
+    users: list[User] = field(default_factory=list)
+    managed_files: list[ManagedFile] = field(default_factory=list)
+    services: list[ServiceUnit] = field(default_factory=list)
+    cron_jobs: list[CronJob] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    make_targets: list[MakeTarget] = field(default_factory=list)
+    scripts: list[Script] = field(default_factory=list)
+    processes: list[Process] = field(default_factory=list)
+    setup_commands: list[SetupCommand] = field(default_factory=list)
+    environment: list[EnvVar] = field(default_factory=list)
+    readme: Readme | None = None
+    warnings: list[ReadWarning] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, YAML-safe data in field order."""
+        from kubestep.inventory.plain import to_plain
+
+        return to_plain(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Inventory:
+        """Rebuild from to_dict() output (or a hand-edited inventory.yml)."""
+        from kubestep.inventory.plain import from_plain
+
+        return from_plain(cls, data, "inventory")
+
+    def warn(self, source: str, message: str) -> None:
+        self.warnings.append(ReadWarning(source=source, message=message))
+
+    def merge(self, other: Inventory) -> None:
+        """Add other's facts: lists grow, a single fact already known is kept (first wins)."""
+        for name in _SINGLE_FACTS:
+            if getattr(self, name) is None:
+                setattr(self, name, getattr(other, name))
+        for name in _ENTRYPOINT_FACTS:
+            if getattr(self.entrypoint, name) is None:
+                setattr(self.entrypoint, name, getattr(other.entrypoint, name))
+        for name in ("files", "keys", "env_vars"):
+            getattr(self.config, name).extend(getattr(other.config, name))
+        for name in _LIST_FACTS:
+            mine = getattr(self, name)
+            mine.extend(item for item in getattr(other, name) if item not in mine)
+
+
+_SINGLE_FACTS = ("service", "language", "framework", "python_version", "readme")
+_ENTRYPOINT_FACTS = ("app", "server", "command", "port", "workers", "settings")
+_LIST_FACTS = (
+    "dependencies",
+    "requirements_files",
+    "backing_services",
+    "system_packages",
+    "users",
+    "managed_files",
+    "services",
+    "cron_jobs",
+    "checks",
+    "make_targets",
+    "scripts",
+    "processes",
+    "setup_commands",
+    "environment",
+    "warnings",
+)

@@ -1,0 +1,114 @@
+"""Python source: the framework it imports, its WSGI/ASGI object and Django's settings module.
+
+These are fallbacks: a start command or a pinned dependency names the framework and app more
+surely than code does, so they run after those readers and only fill what is still unknown.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from kubestep.inventory.model import Fact, Inventory
+from kubestep.inventory.tree import SourceTree, at
+
+# Constructor or factory name -> (framework, kind of application object).
+APP_FACTORIES = {
+    "Flask": ("flask", "wsgi"),
+    "FastAPI": ("fastapi", "asgi"),
+    "Starlette": ("starlette", "asgi"),
+    "get_wsgi_application": ("django", "wsgi"),
+    "get_asgi_application": ("django", "asgi"),
+    "create_app": (None, "wsgi"),
+    "make_app": (None, "wsgi"),
+}
+IMPORTED_FRAMEWORKS = {"flask", "django", "fastapi", "starlette"}
+APP_NAMES = ("application", "app")
+
+
+def read(tree: SourceTree, found: Inventory) -> Inventory:
+    result = Inventory()
+    apps: list[Fact] = []
+    for rel in tree.python_files():
+        module = tree.python(rel)
+        if isinstance(module, SyntaxError):
+            result.warn(at(rel, module.lineno or 1), f"Python syntax error: {module.msg}")
+            continue
+        _read_module(rel, module, result, apps)
+    if found.entrypoint.app is None and apps:
+        # Prefer a module that looks like the server's entry (wsgi.py, web.py, app.py).
+        apps.sort(key=lambda fact: (not fact.value.split(":")[0].endswith(_ENTRY_MODULES),))
+        result.entrypoint.app = apps[0]
+    return result
+
+
+_ENTRY_MODULES = ("wsgi", "asgi", "web", "app", "main", "server")
+
+
+def module_name(rel: str) -> str:
+    """Dotted module for a repo path: 'src/shop/web.py' -> 'shop.web'."""
+    path = rel.removeprefix("src/").removesuffix(".py").removesuffix("/__init__")
+    return path.replace("/", ".")
+
+
+def _read_module(rel: str, module: ast.Module, found: Inventory, apps: list[Fact]) -> None:
+    for node in ast.walk(module):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            _note_import(rel, node, found)
+        elif isinstance(node, ast.Call):
+            _note_django_settings(rel, node, found)
+    for statement in module.body:
+        if isinstance(statement, ast.Assign):
+            _note_app_object(rel, statement, found, apps)
+        elif isinstance(statement, ast.FunctionDef) and _is_wsgi_callable(statement):
+            app = f"{module_name(rel)}:{statement.name}"
+            apps.append(Fact(value=app, kind="wsgi", source=at(rel, statement.lineno)))
+            if found.framework is None:
+                found.framework = Fact(value="wsgi", source=at(rel, statement.lineno))
+
+
+def _note_import(rel: str, node: ast.Import | ast.ImportFrom, found: Inventory) -> None:
+    if isinstance(node, ast.ImportFrom):
+        names = [node.module or ""] if node.level == 0 else []
+    else:
+        names = [alias.name for alias in node.names]
+    for name in names:
+        top = name.split(".")[0]
+        if top in IMPORTED_FRAMEWORKS and found.framework is None:
+            found.framework = Fact(value=top, source=at(rel, node.lineno), note="imported")
+
+
+def _note_app_object(rel: str, node: ast.Assign, found: Inventory, apps: list[Fact]) -> None:
+    targets = [target.id for target in node.targets if isinstance(target, ast.Name)]
+    if not isinstance(node.value, ast.Call) or not targets:
+        return
+    func = node.value.func
+    called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+    if called not in APP_FACTORIES or not any(name in APP_NAMES for name in targets):
+        return
+    framework, kind = APP_FACTORIES[called]
+    name = next(name for name in targets if name in APP_NAMES)
+    source = at(rel, node.lineno)
+    apps.append(Fact(value=f"{module_name(rel)}:{name}", kind=kind, source=source))
+    if framework and found.framework is None:
+        found.framework = Fact(value=framework, source=source)
+
+
+def _is_wsgi_callable(node: ast.FunctionDef) -> bool:
+    params = [arg.arg for arg in node.args.args]
+    return params[:2] == ["environ", "start_response"]
+
+
+def _note_django_settings(rel: str, node: ast.Call, found: Inventory) -> None:
+    """os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings") in manage.py/wsgi.py."""
+    if getattr(node.func, "attr", None) != "setdefault" or len(node.args) != 2:
+        return
+    name, value = node.args
+    if (
+        isinstance(name, ast.Constant)
+        and name.value == "DJANGO_SETTINGS_MODULE"
+        and isinstance(value, ast.Constant)
+        and found.entrypoint.settings is None
+    ):
+        found.entrypoint.settings = Fact(
+            value=str(value.value), source=at(rel, node.lineno), env_var="DJANGO_SETTINGS_MODULE"
+        )
