@@ -243,7 +243,7 @@ def test_unknown_steps_are_refused(legacy: Path, step: str) -> None:
 
 def test_a_dirty_tree_is_refused(legacy: Path) -> None:
     (legacy / "run.sh").write_text("changed\n")
-    with pytest.raises(TargetError, match="uncommitted changes \\(run.sh\\)"):
+    with pytest.raises(TargetError, match=r"uncommitted changes \(run\.sh\)"):
         migrate(legacy, "1")
 
 
