@@ -4,6 +4,7 @@ from pathlib import Path
 
 from invoke.collection import Collection
 from invoke.context import Context
+from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from kubestep import inventory as inventory_reader
@@ -53,4 +54,22 @@ def status(c: Context, target: str = ".") -> None:
     print(migration_status(Path(target)))
 
 
-migration = Collection("migration", inventory, migrate, status)
+@task(help={"target": "the service repository (default: .)"})
+@one_line_errors
+def validate(c: Context, target: str = ".") -> None:
+    """Validate every environment's manifests: Kubernetes schemas and kubestep's rules.
+
+    :param target: the service repository
+    """
+    from kubestep.kube.validate import validate_target
+
+    findings = validate_target(Path(target))
+    for environment, found in findings.items():
+        print(f"{environment}: {len(found)} findings")
+        for finding in found:
+            print(f"  {finding}")
+    if any(f.severity.value == "error" for group in findings.values() for f in group):
+        raise Exit("error: the manifests break rules marked error (see above)", code=1)
+
+
+migration = Collection("migration", inventory, migrate, status, validate)
