@@ -216,7 +216,8 @@ fi
         (
             ["ssh", "POD=shop-1", "CONTAINER=sidecar"],
             [
-                "kubectl exec --stdin --tty shop-1 --namespace shop-staging --container sidecar -- sh"
+                "kubectl exec --stdin --tty shop-1 --namespace shop-staging"
+                " --container sidecar -- sh"
             ],
         ),
         (

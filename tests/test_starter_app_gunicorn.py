@@ -133,6 +133,9 @@ def test_metrics_count_requests_across_workers(server: tuple[str, Path]) -> None
     deadline = time.monotonic() + 10
     while any(Path(f"/proc/{pid}").exists() for pid in served) and time.monotonic() < deadline:
         time.sleep(0.05)
+    # Replacement workers may still be booting: wait until one serves (bounded).
+    while get(url + "/health")[0] != 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
     get(url + "/")
     assert root_count(url) == [21.0]
     assert root_count(url) == [21.0]
