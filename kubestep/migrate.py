@@ -87,10 +87,13 @@ def commit_message(step: Step, changes: list[Change]) -> str:
 
 
 def run_step(
-    target: Path, step: Step, before: Answers | None, after: Answers, extra: list[Change]
+    target: Path, step: Step, base: Tree, theirs: Tree, after: Answers, extra: list[Change]
 ) -> StepResult:
-    """Plan, apply and commit one step; on any failure restore the target and re-raise."""
-    changes = plan_changes(target, rendered_tree(before), rendered_tree(after))
+    """Plan, apply and commit one step; on any failure restore the target and re-raise.
+
+    base and theirs are kubestep's renders before and after the step.
+    """
+    changes = plan_changes(target, base, theirs)
     changes = step.adjust(changes, target, after) + extra
     try:
         apply_changes(target, changes)
@@ -128,6 +131,7 @@ def migrate(
         return []
     _check_available(todo)
     results = []
+    base = rendered_tree(before or None)
     for next_step in todo:
         extra: list[Change] = []
         if not before:
@@ -136,14 +140,15 @@ def migrate(
             extra = _inventory_changes(target, found)
         else:
             after = {**before, "step": next_step.number}
-        result = run_step(target, next_step, before or None, after, extra)
+        theirs = rendered_tree(after)
+        result = run_step(target, next_step, base, theirs, after, extra)
         out(f"step {next_step.label} done ({result.commit}): {next_step.title}")
         for change in result.changes:
             out(
                 f"  {change.action:6} {change.path}" + (f"  ({change.note})" if change.note else "")
             )
         results.append(result)
-        before = after
+        before, base = after, theirs  # the next step starts from this render
     return results
 
 
