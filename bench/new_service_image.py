@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kubestep.generate import new_service
 from kubestep.paths import LOCAL_BASE_IMAGE
-from tests.docker_helpers import docker, free_port, wait_for_status
+from tests.docker_helpers import docker, running_service
 
 IMAGE = "kubestep-bench/new-service:bench"
 RUNS = 5
@@ -44,25 +44,8 @@ def main() -> None:
     )
     timings = []
     for _ in range(RUNS):
-        port = free_port()
-        name = f"kubestep-bench-{port}"
-        started = time.monotonic()
-        docker(
-            "run",
-            "--detach",
-            "--name",
-            name,
-            "--publish",
-            f"127.0.0.1:{port}:8000",
-            "--env",
-            "ENVIRONMENT=bench",
-            IMAGE,
-        )
-        try:
-            wait_for_status(f"http://127.0.0.1:{port}/ready", timeout=30)
-            timings.append(time.monotonic() - started)
-        finally:
-            docker("rm", "--force", name, check=False)
+        with running_service(IMAGE, "kubestep-bench", "ENVIRONMENT=bench", timeout=30) as service:
+            timings.append(service.ready_after)
     print(
         f"docker run -> /ready 200: median {statistics.median(timings):.2f} s, "
         f"min {min(timings):.2f} s, max {max(timings):.2f} s over {RUNS} runs"

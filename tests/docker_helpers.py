@@ -5,6 +5,9 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 
 def free_port() -> int:
@@ -56,3 +59,38 @@ def compose_leftovers(project: str) -> dict[str, str]:
         "volumes": docker("volume", "ls", "--filter", label, "--format", "{{.Name}}"),
     }
     return {kind: names for kind, names in found.items() if names}
+
+
+@dataclass(frozen=True)
+class RunningService:
+    """A container started from an image, answering on 127.0.0.1."""
+
+    name: str
+    url: str
+    ready_after: float  # seconds from `docker run` to the ready path answering 200
+
+
+@contextmanager
+def running_service(
+    image: str, name_prefix: str, environment: str = "ENVIRONMENT=test", timeout: float = 60.0
+) -> Iterator[RunningService]:
+    """Run image with port 8000 published on 127.0.0.1 until /ready is 200; remove it after."""
+    port = free_port()
+    name = f"{name_prefix}-{port}"
+    started = time.monotonic()
+    docker(
+        "run",
+        "--detach",
+        "--name",
+        name,
+        "--publish",
+        f"127.0.0.1:{port}:8000",
+        "--env",
+        environment,
+        image,
+    )
+    try:
+        wait_for_status(f"http://127.0.0.1:{port}/ready", timeout=timeout)
+        yield RunningService(name, f"http://127.0.0.1:{port}", time.monotonic() - started)
+    finally:
+        docker("rm", "--force", name, check=False)

@@ -10,7 +10,14 @@ import pytest
 import testinfra
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.docker_helpers import compose_leftovers, docker, free_port, http_get, wait_for_status
+from tests.docker_helpers import (
+    RunningService,
+    compose_leftovers,
+    docker,
+    free_port,
+    http_get,
+    running_service,
+)
 from tests.render import generate, make
 
 pytestmark = pytest.mark.docker
@@ -42,31 +49,9 @@ def image(project: Path, base_image: str, ca_bundle: str | None) -> str:
 
 
 @pytest.fixture(scope="module")
-def container(image: str) -> Iterator[dict[str, object]]:
-    port = free_port()
-    name = f"kubestep-test-new-service-{port}"
-    started = time.monotonic()
-    docker(
-        "run",
-        "--detach",
-        "--name",
-        name,
-        "--publish",
-        f"127.0.0.1:{port}:8000",
-        "--env",
-        "ENVIRONMENT=test",
-        image,
-    )
-    try:
-        ready_after = wait_for_status(f"http://127.0.0.1:{port}/ready", timeout=60)
-        yield {
-            "name": name,
-            "url": f"http://127.0.0.1:{port}",
-            "ready_after": time.monotonic() - started,
-            "ready_poll": ready_after,
-        }
-    finally:
-        docker("rm", "--force", name, check=False)
+def container(image: str) -> Iterator[RunningService]:
+    with running_service(image, "kubestep-test-new-service") as service:
+        yield service
 
 
 def test_image_carries_the_build_labels(image: str) -> None:
@@ -77,9 +62,9 @@ def test_image_carries_the_build_labels(image: str) -> None:
 
 
 def test_container_runs_as_the_non_root_user_without_build_tools(
-    container: dict[str, object],
+    container: RunningService,
 ) -> None:
-    host = testinfra.get_host(f"docker://{container['name']}")
+    host = testinfra.get_host(f"docker://{container.name}")
     assert host.check_output("id -u") == "10001"
     servers = [p for p in host.process.filter() if "gunicorn" in p.args]
     assert len(servers) >= 3  # the master and two workers
@@ -90,8 +75,8 @@ def test_container_runs_as_the_non_root_user_without_build_tools(
     assert not host.file("/root/.cache/pip").exists
 
 
-def test_endpoints_answer_over_http(container: dict[str, object]) -> None:
-    url = container["url"]
+def test_endpoints_answer_over_http(container: RunningService) -> None:
+    url = container.url
     assert http_get(f"{url}/health")[0] == 200
     assert http_get(f"{url}/ready")[0] == 200
     status, body = http_get(f"{url}/")
@@ -103,8 +88,8 @@ def test_endpoints_answer_over_http(container: dict[str, object]) -> None:
     assert "ENVIRONMENT" not in json.dumps(info)
 
 
-def test_metrics_parse_and_count_the_requests_just_made(container: dict[str, object]) -> None:
-    url = container["url"]
+def test_metrics_parse_and_count_the_requests_just_made(container: RunningService) -> None:
+    url = container.url
     for _ in range(5):
         assert http_get(f"{url}/")[0] == 200
     families = list(text_string_to_metric_families(http_get(f"{url}/metrics")[1]))
@@ -121,27 +106,11 @@ def test_metrics_parse_and_count_the_requests_just_made(container: dict[str, obj
 
 
 def test_docker_stop_is_well_under_the_kill_timeout(image: str) -> None:
-    port = free_port()
-    name = f"kubestep-test-stop-{port}"
-    docker(
-        "run",
-        "--detach",
-        "--name",
-        name,
-        "--publish",
-        f"127.0.0.1:{port}:8000",
-        "--env",
-        "ENVIRONMENT=test",
-        image,
-    )
-    try:
-        wait_for_status(f"http://127.0.0.1:{port}/ready")
+    with running_service(image, "kubestep-test-stop") as service:
         started = time.monotonic()
-        docker("stop", name)
+        docker("stop", service.name)
         stopped_after = time.monotonic() - started
-        exit_code = docker("inspect", "--format", "{{.State.ExitCode}}", name)
-    finally:
-        docker("rm", "--force", name, check=False)
+        exit_code = docker("inspect", "--format", "{{.State.ExitCode}}", service.name)
     assert stopped_after < 5, stopped_after
     assert exit_code == "0"
 
