@@ -41,8 +41,13 @@ def require_clean_repository(target: Path) -> None:
         raise TargetError(
             f"{str(target)!r} has uncommitted changes ({listed}): commit or stash them first"
         )
-    if not git(target, "var", "GIT_AUTHOR_IDENT").strip():
-        raise TargetError("git has no author identity: set user.name and user.email")
+    try:
+        git(target, "var", "GIT_AUTHOR_IDENT")
+    except TargetError:
+        raise TargetError(
+            "git has no author identity to commit the step with: "
+            "set it with `git config --global user.name ...` and `... user.email ...`"
+        ) from None
 
 
 def commit_all(target: Path, message: str) -> str:

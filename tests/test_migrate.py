@@ -247,6 +247,32 @@ def test_a_dirty_tree_is_refused(legacy: Path) -> None:
         migrate(legacy, "1")
 
 
+def test_a_missing_git_identity_is_refused_before_anything_changes(
+    legacy: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in GIT_IDENTITY:
+        monkeypatch.delenv(name)
+    for name in ("EMAIL", "GIT_CONFIG_GLOBAL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    head = subprocess.run(
+        ["git", "-C", str(legacy), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout
+    with pytest.raises(TargetError, match="git has no author identity"):
+        migrate(legacy, "1")
+    assert (
+        subprocess.run(
+            ["git", "-C", str(legacy), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        == head
+    )
+    assert not (legacy / "README.rst").exists()
+
+
 def test_a_directory_that_is_not_a_git_repository_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TargetError, match="is not a git repository"):
         migrate(tmp_path, "1")
