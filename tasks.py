@@ -1,12 +1,17 @@
-"""kubestep's tasks: `inv --list`. Each concern lives in kubestep/tasks/; this file composes."""
+"""kubestep's tasks: `inv --list`. Each concern lives in kubestep/tasks/; this file composes.
+
+The tasks are flat (`inv migrate`, not `inv migration.migrate`): there are few, and README's
+commands stay short.
+"""
 
 from invoke.collection import Collection
 
-from kubestep.tasks.demo import demo
-from kubestep.tasks.dev import lint, test
-from kubestep.tasks.docker import base_image, engine, local_images
-from kubestep.tasks.migrate import inventory, migrate, status, validate
+from kubestep.tasks.demo import demonstration
+from kubestep.tasks.dev import dev
+from kubestep.tasks.docker import docker
+from kubestep.tasks.migrate import migration
 
-namespace = Collection(
-    test, lint, demo, engine, base_image, local_images, inventory, migrate, status, validate
-)
+namespace = Collection()
+for concern in (dev, demonstration, docker, migration):
+    for task in concern.tasks.values():
+        namespace.add_task(task)

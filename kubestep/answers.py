@@ -143,7 +143,6 @@ def legacy_answers(inventory: dict[str, Any]) -> dict[str, Any]:
         "services": inventory.get("services", []),
         "make_targets": [t["name"] for t in inventory.get("make_targets", [])],
         "readme": readme.get("path", ""),
-        "readme_summary": "",
     }
 
 

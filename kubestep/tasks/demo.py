@@ -105,4 +105,4 @@ def demo(
     print(f"stop it with: make -C {target} stop_local {images}")
 
 
-demo_tasks = Collection("demo", demo)
+demonstration = Collection("demonstration", demo)
