@@ -61,12 +61,18 @@ def _user(inventory: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _local_config(inventory: dict[str, Any], services: list[dict[str, str]]) -> dict[str, Any]:
-    """The config file's sections for a local run: example values, backing services local."""
+def _config_sections(inventory: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The config file's sections as the example shows them (the code's defaults otherwise)."""
     sections: dict[str, dict[str, str]] = {}
     for key in inventory.get("config", {}).get("keys", []):
         value = key.get("example_value", key.get("default"))
         sections.setdefault(key["section"], {})[key["key"]] = "" if value is None else str(value)
+    return sections
+
+
+def _local_config(inventory: dict[str, Any], services: list[dict[str, str]]) -> dict[str, Any]:
+    """The config file's sections for a local run: example values, backing services local."""
+    sections = _config_sections(inventory)
     for service in services:
         local = CATALOG[service["kind"]].local_settings
         section = sections.get(service.get("section", ""), {})
@@ -133,6 +139,7 @@ def legacy_answers(inventory: dict[str, Any]) -> dict[str, Any]:
             for key in inventory.get("config", {}).get("keys", [])
         ],
         "local_config": _local_config(inventory, services) if config_file else {},
+        "example_config": _config_sections(inventory) if config_file else {},
         "local_env": {},
         "backing_services": services,
         "status_path": _status_path(checks),
@@ -154,6 +161,7 @@ def answers_from_inventory(inventory: dict[str, Any], step: int) -> dict[str, An
     answers: dict[str, Any] = {
         "origin": "legacy",
         "step": step,
+        "smarter": False,
         "service_name": name,
         "port": int(port),
         "legacy": legacy_answers(inventory),

@@ -5,8 +5,9 @@ from pathlib import Path
 from typing import Any
 
 import copier
+from copier.errors import TaskError
 
-from kubestep.errors import InvalidValue
+from kubestep.errors import InvalidValue, StepError
 from kubestep.paths import REPO
 
 _VALIDATION_PREFIX = "Validation error for question "
@@ -31,6 +32,8 @@ def render(destination: Path, answers: dict[str, Any], *, template: Path = REPO)
                 quiet=True,
                 overwrite=True,
             )
+        except TaskError as error:
+            raise StepError(f"kubestep's template failed to render: {error}") from None
         except ValueError as error:
             message = str(error)
             if message.startswith(_VALIDATION_PREFIX):

@@ -6,6 +6,7 @@ from jinja2 import Environment
 from jinja2.ext import Extension
 
 from kubestep.catalog import backing_service
+from kubestep.secrets import secret_key
 from kubestep.validators import problem
 
 _NOT_DNS = re.compile(r"[^a-z0-9-]+")
@@ -31,7 +32,7 @@ def problems(values: object, kind: str) -> str:
 
 
 class KubestepExtension(Extension):
-    """Registers kubestep's filters and the backing_service(kind) catalogue lookup."""
+    """Registers kubestep's filters, the `secret_key` test and the backing_service() lookup."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
@@ -39,4 +40,5 @@ class KubestepExtension(Extension):
         environment.filters["problems"] = problems
         environment.filters["k8s_slug"] = k8s_slug
         environment.filters["env_name_of"] = env_name_of
+        environment.tests["secret_key"] = secret_key
         environment.globals["backing_service"] = backing_service

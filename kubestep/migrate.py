@@ -20,7 +20,7 @@ from kubestep.errors import KubestepError, StepError
 from kubestep.generate import render
 from kubestep.merge import Change, File, Tree, apply_changes, plan_changes, read_file, read_tree
 from kubestep.repo import KUBESTEP_DIR, commit_all, git, require_clean_repository, restore
-from kubestep.steps import STEPS, Answers, Step, parse_step, steps_up_to
+from kubestep.steps import STEPS, Answers, Step, answers_after, is_done, parse_step, steps_to
 
 ANSWERS_FILE = ".copier-answers.yml"
 Output = Callable[[str], None]
@@ -44,23 +44,14 @@ def recorded_answers(target: Path) -> Answers:
     return {key: value for key, value in data.items() if not key.startswith("_")}
 
 
-def reached_step(answers: Answers) -> int:
-    """The step a repository has reached: 0 before kubestep, everything for a new service."""
-    if not answers:
-        return 0
-    if answers.get("origin") == "new":
-        return max(STEPS)
-    return int(answers.get("step", 0))
-
-
 def rendered_tree(answers: Answers | None) -> Tree:
     """kubestep's files for these answers (nothing for None), with the steps' extra files."""
     if answers is None:
         return {}
     with tempfile.TemporaryDirectory(prefix="kubestep-render-") as scratch:
         tree = read_tree(render(Path(scratch) / "render", answers))
-    for number, step in STEPS.items():
-        if number <= int(answers.get("step", 0)):
+    for step in STEPS.values():
+        if is_done(step, answers):
             tree.update(
                 {path: File(text, True) for path, text in step.extra_files(answers).items()}
             )
@@ -122,10 +113,9 @@ def migrate(
     if dry_run:
         return _dry_run(target, step, out)
     before = recorded_answers(target)
-    reached = reached_step(before)
     if before.get("origin") == "new":
         raise StepError(f"{target} is a new kubestep service: it has every step already")
-    todo = steps_up_to(step, reached)
+    todo = steps_to(step, before)
     if not todo:
         out(f"step {step.label} is already done in {target}: nothing to change")
         return []
@@ -139,7 +129,7 @@ def migrate(
             after = answers_from_inventory(found.to_dict(), next_step.number)
             extra = _inventory_changes(target, found)
         else:
-            after = {**before, "step": next_step.number}
+            after = answers_after(next_step, before)
         theirs = rendered_tree(after)
         result = run_step(target, next_step, base, theirs, after, extra)
         out(f"step {next_step.label} done ({result.commit}): {next_step.title}")
@@ -174,11 +164,13 @@ def status(target: Path) -> str:
     target = target.resolve()
     if not target.is_dir():
         raise KubestepError(f"{str(target)!r} is not a directory")
-    reached = reached_step(recorded_answers(target))
-    lines = [f"{target}: step {STEPS[reached].label if reached else 0} reached"]
-    for number, step in STEPS.items():
-        mark = "done" if number <= reached else ("next" if step.available else "not available yet")
+    answers = recorded_answers(target)
+    done = [step.label for step in STEPS.values() if answers and is_done(step, answers)]
+    lines = [f"{target}: steps done: {', '.join(done) or 'none'}"]
+    for step in STEPS.values():
+        finished = bool(answers) and is_done(step, answers)
+        mark = "done" if finished else ("next" if step.available else "not available yet")
         lines.append(f"  [{mark:>17}] {step.label:>2}  {step.title}")
-        if number > reached and step.available:
+        if not finished and step.available:
             lines.extend(f"                        + {item}" for item in step.adds)
     return "\n".join(lines)

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from kubestep.kube.model import load_documents
-from kubestep.kube.rules import RULES, image_tag_problem, secret_looking
+from kubestep.kube.rules import RULES, image_tag_problem
 from kubestep.kube.schema import supported_versions
 from kubestep.kube.validate import main, validate_manifests
+from kubestep.secrets import secret_looking
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "kube" / "staging.yaml"
 Obj = dict[str, Any]
@@ -131,6 +132,7 @@ FAILING: dict[str, list[Callable[[list[Obj]], None]]] = {
         _configmap("DATABASE_PASSWORD", "hunter2"),
         _configmap("DATABASE_URL", "postgres://app:s3cr3t@db:5432/app"),
         _configmap("SIGNING", "-----BEGIN RSA PRIVATE KEY-----\nMIIE..."),
+        _configmap("legacy-app.ini", "[database]\nhost = db\npassword = hunter2\n"),
     ],
     "KS014": [_add_secret],
     "KS015": [_recreate, lambda o: of(o, "Deployment")["spec"].pop("progressDeadlineSeconds")],

@@ -1,4 +1,4 @@
-"""Migration tier: examples/legacy-app moved through steps 1-3, one commit each, nothing lost."""
+"""Migration tier: examples/legacy-app moved through steps 1-4, one commit each, nothing lost."""
 
 import os
 import subprocess
@@ -32,14 +32,14 @@ def legacy(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """The example after steps 1, 2 and 3, run one by one; with its state after each."""
+    """The example after steps 1 to 4, run one by one; with its state after each."""
     env = pytest.MonkeyPatch()
     for name, value in GIT_IDENTITY.items():
         env.setenv(name, value)
     repo = legacy_copy(tmp_path_factory.mktemp("migrated") / "legacy-app")
     original = tracked_files(repo)
     heads = [git(repo, "rev-parse", "HEAD")]
-    for step in ("1", "2", "3"):
+    for step in ("1", "2", "3", "4"):
         migrate(repo, step, out=lambda line: None)
         heads.append(git(repo, "rev-parse", "HEAD"))
     env.undo()
@@ -58,10 +58,12 @@ def test_each_step_is_one_commit_with_a_clear_message(migrated: dict[str, object
         "kubestep step 1",
         "kubestep step 2",
         "kubestep step 3",
+        "kubestep step 4",
     ]
     assert git(repo, "status", "--porcelain") == ""
     answers = yaml.safe_load((repo / ".copier-answers.yml").read_text())
-    assert answers["step"] == 3 and answers["origin"] == "legacy"
+    assert answers["step"] == 4 and answers["origin"] == "legacy"
+    assert answers["smarter"] is False
 
 
 def test_every_legacy_file_survives(migrated: dict[str, object]) -> None:
@@ -230,8 +232,8 @@ def test_a_user_file_kubestep_would_write_is_kept(legacy: Path) -> None:
 
 
 def test_steps_not_built_yet_say_so(legacy: Path) -> None:
-    with pytest.raises(StepError, match=r"step \d .* is not available yet"):
-        migrate(legacy, "+1", out=lambda line: None)
+    with pytest.raises(StepError, match=r"step 5 .* is not available yet"):
+        migrate(legacy, "5", out=lambda line: None)
     assert git(legacy, "log", "--format=%s") == "The legacy service"
 
 
@@ -310,7 +312,7 @@ def test_status_shows_done_steps_and_what_comes_next(legacy: Path) -> None:
     migrate(legacy, "1", out=lambda line: None)
     result = invoke("status", "--target", str(legacy))
     assert result.returncode == 0, result.stderr
-    assert "step 1 reached" in result.stdout
+    assert "steps done: 1\n" in result.stdout
     assert "[             done]  1" in result.stdout
     assert "[             next]  2" in result.stdout
     assert "+ checks/" in result.stdout

@@ -3,13 +3,11 @@ one message per problem. Objects opt out with the annotation SKIP_ANNOTATION (re
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from kubestep.kube.model import LONG_RUNNING, Obj, Severity, containers, dig, pod_template
+from kubestep.secrets import secret_looking, secrets_in_ini
 
 SKIP_ANNOTATION = "kubestep.dev/skip-rules"
 LABELS_ALL = (
@@ -26,20 +24,6 @@ LABELS_WORKLOAD = (
     "environment",
     "tier",
 )
-_SECRET_KEY = re.compile(
-    r"(^|[_.-])(PASSWORD|PASSWD|PASS|SECRET|TOKEN|KEY|APIKEY|CREDENTIALS?|PRIVATE)([_.-]|$)",
-    re.IGNORECASE,
-)
-_SECRET_VALUE = [
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"),  # scheme://user:password@host
-    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
-    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
-    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"),  # JWT
-]
-_TOKEN_LIKE = re.compile(r"^[A-Za-z0-9+/=_-]{32,}$")
-
 Check = Callable[[Obj, list[Obj]], Iterator[str]]
 
 
@@ -281,28 +265,15 @@ def service_targets(obj: Obj, objects: list[Obj]) -> Iterator[str]:
             )
 
 
-def _entropy(value: str) -> float:
-    counts = Counter(value)
-    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
-
-
-def secret_looking(key: str, value: str) -> str:
-    """Why key=value looks like a credential, or ''."""
-    if _SECRET_KEY.search(key):
-        return f"key {key!r} names a secret"
-    if any(pattern.search(value) for pattern in _SECRET_VALUE):
-        return f"the value of {key!r} looks like a credential"
-    if _TOKEN_LIKE.match(value) and _entropy(value) > 4.2:
-        return f"the value of {key!r} looks like a random token"
-    return ""
-
-
 @rule("KS013", Severity.ERROR, "no secrets in ConfigMaps")
 def configmap_secrets(obj: Obj, _: list[Obj]) -> Iterator[str]:
     if obj.get("kind") != "ConfigMap":
         return
     for key, value in (obj.get("data") or {}).items():
-        if reason := secret_looking(str(key), str(value)):
+        key, value = str(key), str(value)
+        # A whole config file (a legacy INI) is checked entry by entry, then as a whole.
+        reasons = secrets_in_ini(key, value) if "\n" in value else []
+        for reason in reasons or filter(None, [secret_looking(key, value)]):
             yield f"{reason}: put it in the Secret the platform provides, not in the repository"
 
 

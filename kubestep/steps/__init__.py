@@ -14,8 +14,11 @@ from kubestep.errors import StepError
 from kubestep.merge import Change
 
 Answers = dict[str, Any]
-# "+1" is stored as step 7 in the answers, so that steps compare as numbers.
+# Steps 1-6 go in order and the answers record the last one done as `step`. "+1" is numbered
+# 7 to sort last, but it is recorded on its own (`smarter`): it needs a local run (step 3) to
+# be verified, not Kubernetes, so it can come before or after steps 4 to 6.
 PLUS_ONE = 7
+PLUS_ONE_NEEDS = 3
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,26 @@ def parse_step(value: str | int) -> Step:
     raise StepError(f"{value!r} is not a step: use one of {labels}")
 
 
-def steps_up_to(step: Step, reached: int) -> list[Step]:
-    """The steps still to run, in order, to go from reached to step."""
-    return [STEPS[n] for n in sorted(STEPS) if reached < n <= step.number]
+def is_done(step: Step, answers: Answers) -> bool:
+    """Whether the answers of a repository record this step as done."""
+    if answers.get("origin") == "new":
+        return True
+    if step.number == PLUS_ONE:
+        return bool(answers.get("smarter"))
+    return int(answers.get("step", 0)) >= step.number
+
+
+def answers_after(step: Step, answers: Answers) -> Answers:
+    """The answers once this step is done."""
+    if step.number == PLUS_ONE:
+        return {**answers, "smarter": True}
+    return {**answers, "step": step.number}
+
+
+def steps_to(goal: Step, answers: Answers) -> list[Step]:
+    """The steps still to run, in order, to reach goal: the earlier ones it needs, then goal."""
+    last = PLUS_ONE_NEEDS if goal.number == PLUS_ONE else goal.number
+    needed = [STEPS[n] for n in sorted(STEPS) if n <= last and n != PLUS_ONE]
+    if goal.number == PLUS_ONE:
+        needed.append(goal)
+    return [step for step in needed if not is_done(step, answers)]

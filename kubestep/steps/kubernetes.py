@@ -11,5 +11,4 @@ STEP = Step(
         "kube/: kustomize manifests with one small place per environment",
         "make kube_create_config / kube_apply (atomic, with rollback) / status / logs / ssh",
     ],
-    available=False,
 )
