@@ -7,6 +7,7 @@ writes its samples to files there, and `/metrics` in any worker aggregates all o
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -17,6 +18,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -31,6 +33,32 @@ def multiprocess_enabled() -> bool:
 def method_label(method: str) -> str:
     """Arbitrary methods would each create a series; anything unusual becomes `other`."""
     return method if method in KNOWN_METHODS else "other"
+
+
+class WrittenFilesCollector(MultiProcessCollector):
+    """prometheus_client's collector, minus the files that no worker has sized yet.
+
+    A worker creates each .db file empty and sizes it a moment later; a scrape that reads it
+    in between fails the whole merge with struct.error (a 500), and a worker killed in that
+    moment leaves the empty file behind for good (prometheus/client_python#1199). An empty
+    file holds no samples, so leaving it out loses nothing.
+    """
+
+    def __init__(self, path: str, registry: CollectorRegistry) -> None:
+        self.path = path
+        super().__init__(registry, path)
+
+    def collect(self) -> Iterable[Metric]:
+        with os.scandir(self.path) as entries:
+            files = [entry.path for entry in entries if _has_samples(entry)]
+        return self.merge(files, accumulate=True)
+
+
+def _has_samples(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.name.endswith(".db") and entry.stat().st_size > 0
+    except FileNotFoundError:  # a dead worker's live gauge, removed by child_exit
+        return False
 
 
 class RequestMetrics:
@@ -69,7 +97,7 @@ class RequestMetrics:
             # Process/platform collectors cannot be aggregated across workers: in this mode
             # CPU and memory come from the kubelet's container metrics instead.
             registry = CollectorRegistry()
-            MultiProcessCollector(registry)
+            WrittenFilesCollector(os.environ[MULTIPROC_ENV], registry)
             return generate_latest(registry), CONTENT_TYPE_LATEST
         return generate_latest(self.registry or REGISTRY), CONTENT_TYPE_LATEST
 
