@@ -135,7 +135,7 @@ def legacy_answers(inventory: dict[str, Any]) -> dict[str, Any]:
         "user": _user(inventory),
         "config_file": config_file,
         "config_keys": [
-            {k: key.get(k) for k in ("section", "key", "default", "source")}
+            {k: key.get(k) for k in ("section", "key", "default", "type", "required", "source")}
             for key in inventory.get("config", {}).get("keys", [])
         ],
         "local_config": _local_config(inventory, services) if config_file else {},

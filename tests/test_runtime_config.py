@@ -22,7 +22,6 @@ from kubestep_runtime import (
     RuntimeSettings,
     configure_logging,
     fail_fast,
-    ini_with_env_overrides,
     require,
 )
 from kubestep_runtime.logs import logging_dict
@@ -81,24 +80,6 @@ def test_fail_fast_prints_one_line_and_exits_2() -> None:
 def test_runtime_settings_reject_duplicate_paths() -> None:
     with pytest.raises(ConfigError, match="probe paths must differ"):
         RuntimeSettings.from_env({"READY_PATH": "/health"})
-
-
-def test_ini_keys_are_overridden_by_section_key_variables(tmp_path: Path) -> None:
-    ini = tmp_path / "app.ini"
-    ini.write_text(
-        "[database]\nhost = localhost\nport = 5432\n\n[mail-server]\nsmtp.host = mail\n",
-        encoding="utf-8",
-    )
-    environ = {"DATABASE_HOST": "postgres", "MAIL_SERVER_SMTP_HOST": "smtp.example"}
-    assert ini_with_env_overrides(ini, environ) == {
-        "database": {"host": "postgres", "port": "5432"},
-        "mail-server": {"smtp.host": "smtp.example"},
-    }
-
-
-def test_missing_ini_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"cannot read INI file '.*nope\.ini'"):
-        ini_with_env_overrides(tmp_path / "nope.ini", {})
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from .autodetect import wrap
     from .checks import Check, callable_check, tcp_check
     from .clashes import find_route_clashes, probe_wsgi_clashes
-    from .config import EnvReader, fail_fast, ini_with_env_overrides, require
+    from .config import EnvReader, fail_fast, require
     from .errors import ConfigError, RouteClashError, RuntimeSetupError
+    from .legacy import ConfigKey, LegacyConfig, backing_checks
     from .lifecycle import install_sigterm_handler, is_draining, start_draining
     from .logs import configure_logging
     from .settings import RuntimeSettings
@@ -36,7 +37,9 @@ _EXPORTS = {
     "probe_wsgi_clashes": "clashes",
     "EnvReader": "config",
     "fail_fast": "config",
-    "ini_with_env_overrides": "config",
+    "ConfigKey": "legacy",
+    "LegacyConfig": "legacy",
+    "backing_checks": "legacy",
     "require": "config",
     "ConfigError": "errors",
     "RouteClashError": "errors",
@@ -51,16 +54,18 @@ _EXPORTS = {
 __all__ = [
     "Check",
     "ConfigError",
+    "ConfigKey",
     "EnvReader",
+    "LegacyConfig",
     "RouteClashError",
     "RuntimeSettings",
     "RuntimeSetupError",
+    "backing_checks",
     "call_wsgi",
     "callable_check",
     "configure_logging",
     "fail_fast",
     "find_route_clashes",
-    "ini_with_env_overrides",
     "install_sigterm_handler",
     "is_draining",
     "probe_wsgi_clashes",

@@ -6,17 +6,15 @@ A container that starts with bad configuration should say so in one line and exi
 
 from __future__ import annotations
 
-import configparser
 import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TextIO, TypeVar
 
 from .errors import ConfigError, RuntimeSetupError
 
-__all__ = ["ConfigError", "EnvReader", "fail_fast", "ini_with_env_overrides", "require"]
+__all__ = ["ConfigError", "EnvReader", "env_name", "fail_fast", "require"]
 
 T = TypeVar("T")
 FAIL_FAST_EXIT_CODE = 2
@@ -129,27 +127,3 @@ def fail_fast(load: Callable[[], T], stream: TextIO | None = None) -> T:
 def env_name(section: str, key: str) -> str:
     """The variable overriding `key` in `[section]`: upper-cased, non-alphanumerics as `_`."""
     return re.sub(r"[^A-Z0-9]", "_", f"{section}_{key}".upper())
-
-
-def ini_with_env_overrides(
-    path: str | Path, environ: Mapping[str, str] | None = None
-) -> dict[str, dict[str, str]]:
-    """Read an INI file; `SECTION_KEY` in the environment overrides each key it names.
-
-    Legacy apps keep their INI file as the defaults, while Kubernetes sets the
-    per-environment values (and secrets) as env vars without editing the file.
-    """
-    environ = os.environ if environ is None else environ
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
-    if not parser.read(path, encoding="utf-8"):
-        raise ConfigError([f"cannot read INI file {str(path)!r}"])
-    result: dict[str, dict[str, str]] = {}
-    for section in parser.sections():
-        values = dict(parser.items(section, raw=True))
-        for key in values:
-            override = environ.get(env_name(section, key))
-            if override is not None:
-                values[key] = override
-        result[section] = values
-    return result

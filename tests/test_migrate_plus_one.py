@@ -1,0 +1,134 @@
+"""Migration tier: the +1 step on examples/legacy-app wraps the app without changing its code."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kubestep.kube.model import load_documents
+from kubestep.migrate import migrate
+from kubestep.steps import parse_step
+from tests.legacy_repo import GIT_IDENTITY, git, legacy_copy, tracked_files
+from tests.render import VENV_BIN
+
+APP_CODE = ("legacy_app/web.py", "legacy_app/config.py", "legacy_app/db.py", "run.sh")
+
+
+@pytest.fixture(scope="module")
+def smarter(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The example migrated straight to +1 (steps 1-3 run first, 4 is not needed)."""
+    env = pytest.MonkeyPatch()
+    for name, value in GIT_IDENTITY.items():
+        env.setenv(name, value)
+    repo = legacy_copy(tmp_path_factory.mktemp("plus-one") / "legacy-app")
+    original = tracked_files(repo)
+    lines: list[str] = []
+    migrate(repo, "+1", out=lines.append)
+    env.undo()
+    return {"repo": repo, "original": original, "output": lines}
+
+
+def test_plus_one_runs_the_steps_it_needs_then_itself(smarter: dict[str, object]) -> None:
+    repo = smarter["repo"]
+    subjects = git(repo, "log", "--reverse", "--format=%s").splitlines()
+    assert [s.split(":")[0] for s in subjects[1:]] == [
+        "kubestep step 1",
+        "kubestep step 2",
+        "kubestep step 3",
+        "kubestep step +1",
+    ]
+    answers = yaml.safe_load((repo / ".copier-answers.yml").read_text())
+    assert (answers["step"], answers["smarter"]) == (3, True)
+    assert parse_step("7") == parse_step("+1")
+
+
+def test_the_app_code_is_unchanged(smarter: dict[str, object]) -> None:
+    repo, original = smarter["repo"], smarter["original"]
+    for path in APP_CODE:
+        assert (repo / path).read_bytes() == original[path], path
+    changed = git(repo, "diff", "--name-only", "HEAD~1", "HEAD").splitlines()
+    assert not [path for path in changed if path.startswith("legacy_app/")]
+
+
+def test_the_image_starts_the_wrapped_app(smarter: dict[str, object]) -> None:
+    repo = smarter["repo"]
+    dockerfile = (repo / "Dockerfile").read_text()
+    assert dockerfile.rstrip().endswith(
+        'CMD ["gunicorn", "--config", "kubestep_gunicorn.py", "kubestep_app:create_application()"]'
+    )
+    assert "(was: ./run.sh)" in dockerfile
+    assert "--requirement /tmp/requirements-kubestep.txt" in dockerfile
+    hadolint = subprocess.run(
+        [VENV_BIN / "hadolint", "Dockerfile"], cwd=repo, capture_output=True, text=True
+    )
+    assert hadolint.returncode == 0, hadolint.stdout
+    app = (repo / "kubestep_app.py").read_text()
+    assert "from legacy_app.web import application as legacy_application" in app
+    assert 'ConfigKey("database", "port", "int")' in app
+    assert '("postgres", "database", 5432)' in app and '("redis", "cache", 6379)' in app
+    assert "verify:" in (repo / "make" / "compose.mk").read_text()
+
+
+def run_in(repo: Path, code: str, **environ: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": os.environ["PATH"], **environ},
+    )
+
+
+def test_the_rendered_config_overrides_and_fails_fast(
+    smarter: dict[str, object], tmp_path: Path
+) -> None:
+    repo = smarter["repo"]
+    ini = repo / "config" / "local.ini"
+    read = "from kubestep_app import CONFIG; print(CONFIG.prepare()['database'])"
+    ok = run_in(
+        repo, read, LEGACY_APP_CONFIG=str(ini), DATABASE_HOST="db.staging", TMPDIR=str(tmp_path)
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "'host': 'db.staging'" in ok.stdout and "'port': '5432'" in ok.stdout
+    fail = (
+        "from kubestep_app import CONFIG; from kubestep_runtime import fail_fast; "
+        "fail_fast(CONFIG.prepare)"
+    )
+    bad = run_in(repo, fail, LEGACY_APP_CONFIG=str(ini), DATABASE_PORT="five")
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: invalid [database] port='five' (expected an integer)")
+    assert "Traceback" not in bad.stderr
+
+
+def test_step_4_after_plus_one_probes_the_new_endpoints(
+    smarter: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    repo = tmp_path / "legacy-app"
+    git(smarter["repo"], "clone", "--quiet", str(smarter["repo"]), str(repo))
+    migrate(repo, "4", out=lambda line: None)
+    deployment = next(
+        o
+        for o in load_documents((repo / "kube" / "base" / "deployment.yaml").read_text(), "d")
+        if o["kind"] == "Deployment"
+    )
+    pod = deployment["spec"]["template"]
+    container = pod["spec"]["containers"][0]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert pod["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
+    assert "SECTION_KEY overrides [section] key" in (repo / "config" / "staging.ini").read_text()
+
+
+def test_plus_one_twice_changes_nothing(smarter: dict[str, object]) -> None:
+    repo = smarter["repo"]
+    head = git(repo, "rev-parse", "HEAD")
+    lines: list[str] = []
+    assert migrate(repo, "+1", out=lines.append) == []
+    assert lines == [f"step +1 is already done in {repo.resolve()}: nothing to change"]
+    assert git(repo, "rev-parse", "HEAD") == head

@@ -1,0 +1,149 @@
+"""kubestep_runtime.legacy: a legacy INI file overridable from the environment, checked at
+start, and handed to the unchanged app through its own path variable."""
+
+from __future__ import annotations
+
+import configparser
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# The runtime ships inside the template, which is not an installed package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "template"))
+
+from kubestep_runtime import ConfigError, ConfigKey, LegacyConfig, backing_checks
+from kubestep_runtime.legacy import SOURCE_VARIABLE
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "template"
+KEYS = (
+    ConfigKey("database", "host"),
+    ConfigKey("database", "port", "int"),
+    ConfigKey("database", "password"),
+    ConfigKey("cache", "ttl", "float"),
+    ConfigKey("purge", "enabled", "bool"),
+)
+
+
+@pytest.fixture
+def ini(tmp_path: Path) -> Path:
+    path = tmp_path / "app.ini"
+    path.write_text(
+        "[database]\nhost = db1.internal\nport = 5432\npassword =\n\n"
+        "[mail-server]\nsmtp.host = mail\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def config(ini: Path, keys: tuple[ConfigKey, ...] = KEYS) -> LegacyConfig:
+    return LegacyConfig("APP_CONFIG", "/etc/app/app.ini", keys)
+
+
+def read_ini(path: str) -> dict[str, dict[str, str]]:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(path, encoding="utf-8")
+    return {name: dict(parser.items(name)) for name in parser.sections()}
+
+
+def test_section_key_variables_override_keys_of_the_file_and_known_keys(ini: Path) -> None:
+    environ = {
+        "APP_CONFIG": str(ini),
+        "DATABASE_PASSWORD": "from-the-secret",
+        "MAIL_SERVER_SMTP_HOST": "smtp.example",
+        "CACHE_TTL": "2.5",
+        "UNRELATED": "x",
+    }
+    sections = config(ini).prepare(environ)
+    assert sections == {
+        "database": {"host": "db1.internal", "port": "5432", "password": "from-the-secret"},
+        "mail-server": {"smtp.host": "smtp.example"},
+        "cache": {"ttl": "2.5"},
+    }
+    # The app's own variable now names the merged file; the source is remembered.
+    assert environ[SOURCE_VARIABLE] == str(ini)
+    assert environ["APP_CONFIG"] != str(ini)
+    assert read_ini(environ["APP_CONFIG"]) == sections
+    assert ini.read_text(encoding="utf-8").count("from-the-secret") == 0
+
+
+def test_prepare_is_the_same_in_every_process(ini: Path) -> None:
+    """gunicorn's master prepares, then each worker again, from the same source."""
+    environ = {"APP_CONFIG": str(ini), "DATABASE_HOST": "postgres"}
+    first = config(ini).prepare(environ)
+    merged = environ["APP_CONFIG"]
+    assert config(ini).prepare(environ) == first
+    assert environ["APP_CONFIG"] == merged
+    assert read_ini(merged)["database"]["host"] == "postgres"
+
+
+def test_every_problem_is_listed_at_once(ini: Path) -> None:
+    keys = (*KEYS, ConfigKey("server", "secret_key", required=True))
+    environ = {"APP_CONFIG": str(ini), "DATABASE_PORT": "five", "PURGE_ENABLED": "maybe"}
+    with pytest.raises(ConfigError) as error:
+        config(ini, keys).prepare(environ)
+    assert error.value.problems == [
+        f"invalid [database] port='five' (expected an integer): fix DATABASE_PORT or {ini}",
+        f"invalid [purge] enabled='maybe' (expected true or false): fix PURGE_ENABLED or {ini}",
+        f"missing [server] secret_key: set SERVER_SECRET_KEY or add it to {ini}",
+    ]
+    assert environ["APP_CONFIG"] == str(ini)  # nothing redirected on failure
+
+
+def test_a_missing_file_leaves_the_app_its_fallbacks(tmp_path: Path) -> None:
+    environ = {"APP_CONFIG": str(tmp_path / "absent.ini"), "DATABASE_HOST": "postgres"}
+    assert config(tmp_path).prepare(environ) == {"database": {"host": "postgres"}}
+
+
+def test_a_broken_file_is_one_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.ini"
+    broken.write_text("host = no section header\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^cannot read .*broken\.ini: File contains no section"):
+        config(tmp_path).prepare({"APP_CONFIG": str(broken)})
+
+
+def test_an_app_with_a_fixed_path_is_read_but_not_redirected(
+    ini: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fixed = LegacyConfig("", str(ini), KEYS)
+    environ = {"DATABASE_HOST": "postgres"}
+    assert fixed.prepare(environ)["database"]["host"] == "postgres"
+    assert SOURCE_VARIABLE not in environ
+    assert "DATABASE_HOST cannot override it" in caplog.text
+
+
+def test_backing_checks_use_the_host_and_port_of_their_section() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        port = listening.getsockname()[1]
+        sections = {"database": {"host": "127.0.0.1", "port": str(port)}}
+        database, cache = backing_checks(
+            sections, [("postgres", "database", 5432), ("redis", "cache", 1)]
+        )
+        assert (database.name, cache.name) == ("postgres", "redis")
+        database.probe(1.0)  # a listening port: no error
+    with pytest.raises(OSError):
+        cache.probe(1.0)  # localhost:1 (the section is missing: defaults apply)
+
+
+def test_fail_fast_in_the_gunicorn_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """The rendered kubestep_gunicorn.py pattern: the master stops before any worker starts."""
+    script = (
+        "from kubestep_runtime import ConfigKey, LegacyConfig, fail_fast\n"
+        "KEYS = (ConfigKey('db', 'port', 'int'),)\n"
+        "CONFIG = LegacyConfig('APP_CONFIG', '/nonexistent.ini', KEYS)\n"
+        "fail_fast(CONFIG.prepare)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=TEMPLATE,
+        env={"DB_PORT": "x", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: invalid [db] port='x' (expected an integer): fix DB_PORT or /nonexistent.ini\n"
+    )
