@@ -3,7 +3,6 @@ and the exact kubectl commands they would run (DRY_RUN=1, or a fake kubectl)."""
 
 import copy
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,9 +20,6 @@ GOLDEN = REPO / "tests" / "golden" / "kube"
 REGENERATE = os.environ.get("KUBESTEP_REGENERATE_GOLDEN") == "1"
 ENVIRONMENTS = ["canary", "production", "staging"]
 YAMLLINT = {"extends": "relaxed", "rules": {"line-length": {"max": 120}}}
-
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs kubectl")
-
 
 def render(dst: Path, **data: object) -> Path:
     answers = {"service_name": "shop", "team": "platform", **data}

@@ -20,9 +20,6 @@ REGENERATE = os.environ.get("KUBESTEP_REGENERATE_GOLDEN") == "1"
 ENVIRONMENTS = ["canary", "production", "staging"]
 INI = "/etc/legacy-app/legacy-app.ini"
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs kubectl")
-
-
 def make(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The project's make, with this venv first on PATH (where `make validate` finds kubestep)."""
     return subprocess.run(

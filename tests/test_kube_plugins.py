@@ -2,7 +2,6 @@
 one-line failure without a cluster."""
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -161,7 +160,6 @@ def test_diagnose_main_prints_one_line_on_kubectl_errors(
     assert len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs kubectl")
 @pytest.mark.parametrize(
     ("plugin", "args"),
     [("kubectl-diagnose", ["-n", NS, "shop"]), ("kubectl-podevents", [NS, CRASH])],
