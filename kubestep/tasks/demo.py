@@ -15,6 +15,7 @@ from kubestep.engine import HOW_TO_GET_ONE, base_image_command, engine_answers, 
 from kubestep.errors import KubestepError
 from kubestep.migrate import migrate
 from kubestep.paths import EXAMPLE, LOCAL_BASE_IMAGE, LOCAL_SERVICE_IMAGES, REPO
+from kubestep.tasks.dev import venv_env
 from kubestep.tasks.errors import one_line_errors
 
 # Used only where git has no identity of its own (a fresh machine), for the demo's commits.
@@ -80,11 +81,14 @@ def demo(
     ca_bundle: str = "",
     port: int = 8080,
 ) -> None:
-    """Migrate examples/legacy-app through steps 1-3, run it locally and show its status."""
+    """Migrate examples/legacy-app through steps 1-4 and +1, run it locally and show it."""
     target = Path(dest) if Path(dest).is_absolute() else REPO / dest
     fresh_legacy_repo(c, target)
-    migrate(target, "3")
+    migrate(target, "4")
+    migrate(target, "+1")
     c.run(f"git -C {target} log --oneline", echo=True)
+    # Offline: what `make kube_apply ENV=staging` would deploy.
+    c.run(f"make -C {target} kube_create_config ENV=staging TAG=demo", echo=True, env=venv_env())
     if not engine_answers():
         print(f"{HOW_TO_GET_ONE}; then run `inv demo` again to start it")
         return
@@ -98,10 +102,11 @@ def demo(
         f"LOCAL_PORT={port} {images}",
         echo=True,
     )
-    status, body = wait_for_http(f"http://127.0.0.1:{port}/status")
-    if status != 200:
-        raise KubestepError(f"the migrated service did not answer /status: {status} {body}")
-    print(f"GET http://127.0.0.1:{port}/status -> {status} {body}")
+    for path in ("/status", "/ready"):
+        status, body = wait_for_http(f"http://127.0.0.1:{port}{path}")
+        if status != 200:
+            raise KubestepError(f"the migrated service did not answer {path}: {status} {body}")
+        print(f"GET http://127.0.0.1:{port}{path} -> {status} {body.strip()}")
     print(f"stop it with: make -C {target} stop_local {images}")
 
 
