@@ -1,14 +1,16 @@
-"""Docker tier: examples/legacy-app after steps 1-3 runs with `make run_local`, for real."""
+"""Docker tier: examples/legacy-app, migrated, runs with `make run_local` after step 3 and
+passes `make verify` after +1; `inv demo` (README's first command) works end to end."""
 
 import json
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from kubestep.migrate import migrate
-from kubestep.paths import LOCAL_SERVICE_IMAGES, SCRIPTS
+from kubestep.paths import LOCAL_SERVICE_IMAGES, REPO, SCRIPTS
 from tests.docker_helpers import compose_leftovers, free_port, http_get
 from tests.legacy_repo import GIT_IDENTITY, legacy_copy
 from tests.render import make
@@ -68,4 +70,65 @@ def test_migrated_example_runs_locally_and_answers_its_status_url(
     finally:
         stopped = make(repo, "stop_local", **variables)
     assert stopped.returncode == 0, stopped.stderr
+    assert compose_leftovers("legacy-app") == {}
+
+
+def test_the_example_after_plus_one_passes_make_verify(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    base_image: str,
+    service_images: dict[str, str],
+    ca_bundle: str | None,
+) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    repo = legacy_copy(tmp_path / "legacy-app")
+    migrate(repo, "+1", out=lambda line: None)
+    result = make(
+        repo,
+        "verify",
+        BASE_IMAGE=base_image,
+        CA_BUNDLE=ca_bundle or "",
+        TAG="docker-tier",
+        KUBESTEP_VERIFY=f"{sys.executable} -m kubestep.verify",
+        **service_images,
+    )
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report[-6000:]
+    for expected in ("/ready", "/metrics", "JSON", "postgres", "redis", "SIGTERM"):
+        assert expected in result.stdout, expected
+    lines = result.stdout.splitlines()
+    assert not [line for line in lines if line.startswith(("FAIL", "skip"))], result.stdout
+    assert any(line.startswith("verify passed: ") for line in lines), result.stdout
+    assert compose_leftovers("legacy-app-verify") == {}
+
+
+def test_inv_demo_migrates_runs_and_answers(
+    tmp_path: Path, base_image: str, service_images: dict[str, str]
+) -> None:
+    """README's first command, on a free port and in a temporary directory."""
+    port = free_port()
+    target = tmp_path / "legacy-app"
+    demo = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "inv"),
+            "demo",
+            "--dest",
+            str(target),
+            "--port",
+            str(port),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    try:
+        assert demo.returncode == 0, (demo.stdout + demo.stderr)[-4000:]
+        assert f"GET http://127.0.0.1:{port}/status -> 200 OK" in demo.stdout
+        assert f"GET http://127.0.0.1:{port}/ready -> 200 " in demo.stdout
+        assert (target / "build" / "kube" / "staging.yaml").is_file()
+    finally:
+        make(target, "stop_local", **service_images)
     assert compose_leftovers("legacy-app") == {}

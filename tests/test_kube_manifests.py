@@ -21,6 +21,7 @@ REGENERATE = os.environ.get("KUBESTEP_REGENERATE_GOLDEN") == "1"
 ENVIRONMENTS = ["canary", "production", "staging"]
 YAMLLINT = {"extends": "relaxed", "rules": {"line-length": {"max": 120}}}
 
+
 def render(dst: Path, **data: object) -> Path:
     answers = {"service_name": "shop", "team": "platform", **data}
     copier.run_copy(str(REPO), dst, data=answers, defaults=True, unsafe=True, quiet=True)

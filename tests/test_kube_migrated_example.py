@@ -20,6 +20,7 @@ REGENERATE = os.environ.get("KUBESTEP_REGENERATE_GOLDEN") == "1"
 ENVIRONMENTS = ["canary", "production", "staging"]
 INI = "/etc/legacy-app/legacy-app.ini"
 
+
 def make(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The project's make, with this venv first on PATH (where `make validate` finds kubestep)."""
     return subprocess.run(
