@@ -17,13 +17,18 @@ def variables_read() -> set[str]:
         *TEMPLATE.glob("app/*.py"),
         *TEMPLATE.glob("kubestep_runtime/*.py"),
         TEMPLATE / "gunicorn.conf.py",
+        TEMPLATE / "kubestep_gunicorn.py.jinja",
     ]:
         found |= set(READS.findall(path.read_text()))
     return found - WSGI_KEYS
 
 
 def test_every_variable_read_is_in_the_readme_template() -> None:
-    readme = (TEMPLATE / "README.rst.jinja").read_text()
+    # The README template and the parts it includes.
+    readme = "".join(
+        path.read_text()
+        for path in [TEMPLATE / "README.rst.jinja", *sorted((TEMPLATE / "_partials").glob("*.rst"))]
+    )
     read = variables_read()
     assert {"ENVIRONMENT", "LOG_FORMAT", "PORT"} <= read
     missing = sorted(name for name in read if f"``{name}``" not in readme)
