@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.docker_helpers import free_port, terminate
 
 BENCH = Path(__file__).resolve().parent
 TEMPLATE = BENCH.parent / "template"
@@ -53,12 +54,6 @@ def wrapped_app() -> Any:
     from kubestep_runtime import wrap_wsgi  # here, so that plain workers never import it
 
     return wrap_wsgi(plain_app())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until_serving(port: int, process: subprocess.Popen[bytes]) -> None:
@@ -99,12 +94,7 @@ def gunicorn(app: str) -> Iterator[int]:
         wait_until_serving(port, process)
         yield port
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process, timeout=30)
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Helpers of the Docker tier: free ports, HTTP on 127.0.0.1, what compose left behind."""
 
+import signal
 import socket
 import subprocess
 import time
@@ -15,6 +16,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def terminate(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGTERM, as an orchestrator stops a server; SIGKILL if it has not exited in time."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def http_get(url: str, timeout: float = 3.0) -> tuple[int, str]:

@@ -5,6 +5,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from kubestep.migrate import migrate
 from kubestep.paths import EXAMPLE
 
 GIT_IDENTITY = {
@@ -40,3 +43,14 @@ def legacy_copy(destination: Path) -> Path:
 def tracked_files(repo: Path) -> dict[str, bytes]:
     """Every file git tracks in repo, with its content."""
     return {path: (repo / path).read_bytes() for path in git(repo, "ls-files").splitlines()}
+
+
+def migrated_copy(destination: Path, *steps: str) -> Path:
+    """examples/legacy-app copied to destination, then migrated step by step by a test user."""
+    repo = legacy_copy(destination)
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in GIT_IDENTITY.items():
+            env.setenv(name, value)
+        for step in steps:
+            migrate(repo, step, out=lambda line: None)
+    return repo

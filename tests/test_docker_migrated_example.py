@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kubestep.migrate import migrate
 from kubestep.paths import LOCAL_SERVICE_IMAGES, REPO, SCRIPTS
 from tests.docker_helpers import compose_leftovers, free_port, http_get
-from tests.legacy_repo import GIT_IDENTITY, legacy_copy
+from tests.legacy_repo import migrated_copy
 from tests.render import make
 
 pytestmark = pytest.mark.docker
@@ -27,15 +26,11 @@ def service_images(base_image: str) -> dict[str, str]:
 
 def test_migrated_example_runs_locally_and_answers_its_status_url(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     base_image: str,
     service_images: dict[str, str],
     ca_bundle: str | None,
 ) -> None:
-    for name, value in GIT_IDENTITY.items():
-        monkeypatch.setenv(name, value)
-    repo = legacy_copy(tmp_path / "legacy-app")
-    migrate(repo, "3", out=lambda line: None)
+    repo = migrated_copy(tmp_path / "legacy-app", "3")
     port = free_port()
     variables = {
         "BASE_IMAGE": base_image,
@@ -75,15 +70,11 @@ def test_migrated_example_runs_locally_and_answers_its_status_url(
 
 def test_the_example_after_plus_one_passes_make_verify(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     base_image: str,
     service_images: dict[str, str],
     ca_bundle: str | None,
 ) -> None:
-    for name, value in GIT_IDENTITY.items():
-        monkeypatch.setenv(name, value)
-    repo = legacy_copy(tmp_path / "legacy-app")
-    migrate(repo, "+1", out=lambda line: None)
+    repo = migrated_copy(tmp_path / "legacy-app", "+1")
     result = make(
         repo,
         "verify",

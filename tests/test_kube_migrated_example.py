@@ -10,8 +10,7 @@ import pytest
 
 from kubestep.kube.model import load_documents
 from kubestep.kube.validate import validate_target
-from kubestep.migrate import migrate
-from tests.legacy_repo import GIT_IDENTITY, git, legacy_copy
+from tests.legacy_repo import git, migrated_copy
 from tests.render import VENV_BIN
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,12 +34,7 @@ def make(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    env = pytest.MonkeyPatch()
-    for name, value in GIT_IDENTITY.items():
-        env.setenv(name, value)
-    repo = legacy_copy(tmp_path_factory.mktemp("kube") / "legacy-app")
-    migrate(repo, "4", out=lambda line: None)
-    env.undo()
+    repo = migrated_copy(tmp_path_factory.mktemp("kube") / "legacy-app", "4")
     for name in ENVIRONMENTS:
         result = make(repo, "kube_create_config", f"ENV={name}", "TAG=1.4.2")
         assert result.returncode == 0, result.stderr

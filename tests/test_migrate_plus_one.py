@@ -10,8 +10,9 @@ import yaml
 
 from kubestep.kube.model import load_documents
 from kubestep.migrate import migrate
+from kubestep.paths import EXAMPLE
 from kubestep.steps import parse_step
-from tests.legacy_repo import GIT_IDENTITY, git, legacy_copy, tracked_files
+from tests.legacy_repo import GIT_IDENTITY, git, migrated_copy
 from tests.render import VENV_BIN
 
 APP_CODE = ("legacy_app/web.py", "legacy_app/config.py", "legacy_app/db.py", "run.sh")
@@ -20,15 +21,8 @@ APP_CODE = ("legacy_app/web.py", "legacy_app/config.py", "legacy_app/db.py", "ru
 @pytest.fixture(scope="module")
 def smarter(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """The example migrated straight to +1 (steps 1-3 run first, 4 is not needed)."""
-    env = pytest.MonkeyPatch()
-    for name, value in GIT_IDENTITY.items():
-        env.setenv(name, value)
-    repo = legacy_copy(tmp_path_factory.mktemp("plus-one") / "legacy-app")
-    original = tracked_files(repo)
-    lines: list[str] = []
-    migrate(repo, "+1", out=lines.append)
-    env.undo()
-    return {"repo": repo, "original": original, "output": lines}
+    repo = migrated_copy(tmp_path_factory.mktemp("plus-one") / "legacy-app", "+1")
+    return {"repo": repo, "original": {path: (EXAMPLE / path).read_bytes() for path in APP_CODE}}
 
 
 def test_plus_one_runs_the_steps_it_needs_then_itself(smarter: dict[str, object]) -> None:

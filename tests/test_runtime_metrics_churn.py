@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.docker_helpers import free_port
+from tests.docker_helpers import free_port, terminate
 
 # The runtime ships inside the template, which is not an installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "template"))
@@ -189,12 +189,7 @@ def test_metrics_stay_whole_while_workers_are_replaced(tmp_path: Path) -> None:
         give_up.cancel()
         if killer.is_alive():
             killer.join()
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process)
 
     failures = {outcome: n for outcome, n in outcomes.items() if outcome not in (OK, DROPPED)}
     assert failures == {}, f"{failures} of {sum(outcomes.values())} scrapes"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.docker_helpers import free_port
+from tests.docker_helpers import free_port, terminate
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "template"
 GUNICORN = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
@@ -68,16 +68,6 @@ def start(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     metrics_dir = tmp_path / "metrics"
@@ -92,7 +82,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         wait_until_healthy(url, process)
         yield url, metrics_dir
     finally:
-        stop(process)
+        terminate(process)
 
 
 def test_probes_and_greeting(server: tuple[str, Path]) -> None:
@@ -189,4 +179,4 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path) -> None:
         assert process.wait(timeout=10) == 0
         assert time.monotonic() - signalled < 5  # within GRACEFUL_TIMEOUT
     finally:
-        stop(process)
+        terminate(process)
