@@ -147,3 +147,33 @@ def test_fail_fast_in_the_gunicorn_config_is_one_line_and_exit_2(tmp_path: Path)
     assert result.stderr == (
         "error: invalid [db] port='x' (expected an integer): fix DB_PORT or /nonexistent.ini\n"
     )
+
+
+def test_a_route_clash_in_a_worker_stops_gunicorn_with_one_line(tmp_path: Path) -> None:
+    """Without WORKER_BOOT_ERROR, gunicorn would restart the failing worker forever."""
+    (tmp_path / "clash_app.py").write_text(
+        "from flask import Flask\n"
+        "app = Flask(__name__)\n"
+        "app.add_url_rule('/health', 'health', lambda: 'mine')\n"
+        "def create_application():\n"
+        "    from kubestep_runtime import wrap\n"
+        "    from kubestep_runtime.gunicorn_hooks import fail_fast_in_worker\n"
+        "    return fail_fast_in_worker(lambda: wrap(app))\n",
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", "127.0.0.1:0"]
+    result = subprocess.run(
+        [*command, "clash_app:create_application()"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        cwd=tmp_path,
+        env={"PYTHONPATH": f"{TEMPLATE}:{tmp_path}", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors and "/health" in errors[0]
+    # gunicorn stops (it may add its own traceback when two workers fail at once).
+    assert "Worker failed to boot" in result.stderr
+    assert len(errors) <= 2  # one per worker, never a restart loop

@@ -115,13 +115,15 @@ def require(name: str, environ: Mapping[str, str] | None = None) -> str:
     return value
 
 
-def fail_fast(load: Callable[[], T], stream: TextIO | None = None) -> T:
-    """Return `load()`, or print one `error: ...` line and exit 2 on a setup error."""
+def fail_fast(
+    load: Callable[[], T], stream: TextIO | None = None, exit_code: int = FAIL_FAST_EXIT_CODE
+) -> T:
+    """Return `load()`, or print one `error: ...` line and exit (2) on a setup error."""
     try:
         return load()
     except RuntimeSetupError as error:
         print(f"error: {error}", file=stream or sys.stderr, flush=True)
-        raise SystemExit(FAIL_FAST_EXIT_CODE) from None
+        raise SystemExit(exit_code) from None
 
 
 def env_name(section: str, key: str) -> str:

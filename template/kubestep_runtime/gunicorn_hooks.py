@@ -9,12 +9,19 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import lifecycle
+from .config import fail_fast
 
+T = TypeVar("T")
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# A worker that exits with this code makes gunicorn's master stop instead of starting
+# another one: a setup error would otherwise restart workers forever, and the pod would
+# look alive.
+WORKER_BOOT_ERROR = 3
 _created_dir: str | None = None
 
 
@@ -32,6 +39,11 @@ def use_multiprocess_metrics() -> str:
         os.environ[MULTIPROC_ENV] = path
     Path(path).mkdir(parents=True, exist_ok=True)
     return path
+
+
+def fail_fast_in_worker(load: Callable[[], T]) -> T:
+    """`fail_fast` for what runs in a worker (wrapping the app): one line, then gunicorn stops."""
+    return fail_fast(load, exit_code=WORKER_BOOT_ERROR)
 
 
 def on_starting(server: Any) -> None:
