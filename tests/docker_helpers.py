@@ -1,7 +1,6 @@
 """Helpers of the Docker tier: free ports, HTTP on 127.0.0.1, what compose left behind."""
 
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -10,12 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now, on 127.0.0.1."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+# Re-exported: the tests and the benches take it from here.
+from kubestep.verify.web import free_port as free_port
 
 
 def terminate(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:

@@ -1,5 +1,6 @@
 """Rendering helpers shared by the render, Docker and migration tiers."""
 
+import os
 import re
 import subprocess
 import sys
@@ -27,6 +28,7 @@ def make(project: Path, *targets: str, **variables: str) -> subprocess.Completed
         text=True,
         check=False,
         timeout=600,
+        env={**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
     )
 
 

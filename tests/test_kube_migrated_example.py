@@ -3,7 +3,6 @@ legacy INI file as a ConfigMap without its secrets, and probe what Nagios checke
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,25 +10,13 @@ import pytest
 from kubestep.kube.model import load_documents
 from kubestep.kube.validate import validate_target
 from tests.legacy_repo import git, migrated_copy
-from tests.render import VENV_BIN
+from tests.render import make
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden" / "kube"
 REGENERATE = os.environ.get("KUBESTEP_REGENERATE_GOLDEN") == "1"
 ENVIRONMENTS = ["canary", "production", "staging"]
 INI = "/etc/legacy-app/legacy-app.ini"
-
-
-def make(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The project's make, with this venv first on PATH (where `make validate` finds kubestep)."""
-    return subprocess.run(
-        ["make", "--no-print-directory", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"},
-    )
 
 
 @pytest.fixture(scope="module")

@@ -83,6 +83,7 @@ def poll(port: int, path: str, wanted: Callable[[Answer], bool], timeout: float)
 
 
 def free_port() -> int:
+    """A TCP port nothing listens on right now, on 127.0.0.1."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

@@ -43,6 +43,13 @@ class ConfigKey:
         return env_name(self.section, self.key)
 
 
+def _parser() -> configparser.ConfigParser:
+    """As the app's file is written: no interpolation, keys in their own case."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    return parser
+
+
 def _type_problem(key: ConfigKey, value: str) -> str:
     try:
         if key.type == "int":
@@ -73,8 +80,7 @@ class LegacyConfig:
     def read(self, environ: MutableMapping[str, str]) -> Sections:
         """The file's sections (none when it is missing: the app's fallbacks apply), with the
         environment's overrides; ConfigError lists every problem."""
-        parser = configparser.ConfigParser(interpolation=None)
-        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        parser = _parser()
         source = self.source(environ)
         try:
             parser.read(source, encoding="utf-8")
@@ -127,8 +133,7 @@ def _write(sections: Sections, name: str) -> Path:
     """The merged file, private to this user, replaced atomically (workers may race)."""
     directory = Path(tempfile.gettempdir()) / f"kubestep-config-{os.getuid()}"
     directory.mkdir(mode=0o700, exist_ok=True)
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser = _parser()
     parser.read_dict(sections)
     handle, scratch = tempfile.mkstemp(dir=directory, prefix=".", suffix=".ini")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
