@@ -14,11 +14,11 @@ from kubestep.errors import StepError
 from kubestep.merge import Change
 
 Answers = dict[str, Any]
-# Steps 1-6 go in order and the answers record the last one done as `step`. "+1" is numbered
-# 7 to sort last, but it is recorded on its own (`smarter`): it needs a local run (step 3) to
-# be verified, not Kubernetes, so it can come before or after steps 4 to 6.
+# Steps 1-4 go in order and the answers record the last one done as `step`. Steps 5, 6 and
+# "+1" (numbered 7 to sort last) are each recorded on their own answer, because each needs only
+# one of the ordered steps, not each other: CD (5) and keeping it running (6) need Kubernetes
+# (4), the +1 step needs a local run (3) to be verified. A team can take them in any order.
 PLUS_ONE = 7
-PLUS_ONE_NEEDS = 3
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,10 @@ class Step:
     adjust: Callable[[list[Change], Path, Answers], list[Change]] = field(
         default=lambda changes, target, answers: changes
     )
+    # For a step recorded on its own: the boolean answer that records it, and the last ordered
+    # step it needs. None for the ordered steps 1-4, recorded as the `step` number.
+    answer: str | None = None
+    needs: int = 0
 
 
 def _register() -> dict[int, Step]:
@@ -78,22 +82,22 @@ def is_done(step: Step, answers: Answers) -> bool:
     """Whether the answers of a repository record this step as done."""
     if answers.get("origin") == "new":
         return True
-    if step.number == PLUS_ONE:
-        return bool(answers.get("smarter"))
+    if step.answer:
+        return bool(answers.get(step.answer))
     return int(answers.get("step", 0)) >= step.number
 
 
 def answers_after(step: Step, answers: Answers) -> Answers:
     """The answers once this step is done."""
-    if step.number == PLUS_ONE:
-        return {**answers, "smarter": True}
+    if step.answer:
+        return {**answers, step.answer: True}
     return {**answers, "step": step.number}
 
 
 def steps_to(goal: Step, answers: Answers) -> list[Step]:
     """The steps still to run, in order, to reach goal: the earlier ones it needs, then goal."""
-    last = PLUS_ONE_NEEDS if goal.number == PLUS_ONE else goal.number
-    needed = [STEPS[n] for n in sorted(STEPS) if n <= last and n != PLUS_ONE]
-    if goal.number == PLUS_ONE:
+    last = goal.needs if goal.answer else goal.number
+    needed = [STEPS[n] for n in sorted(STEPS) if n <= last and not STEPS[n].answer]
+    if goal.answer:
         needed.append(goal)
     return [step for step in needed if not is_done(step, answers)]

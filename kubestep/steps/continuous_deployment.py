@@ -7,6 +7,8 @@ STEP = Step(
     number=5,
     label="5",
     title="continuous deployment: GitHub Actions and Travis",
+    answer="continuous_deployment",
+    needs=4,
     adds=["CI workflows: test, build, push, rolling update"],
     available=False,
 )

@@ -7,6 +7,8 @@ STEP = Step(
     number=6,
     label="6",
     title="keep it running: legacy services in cluster DNS, alerts by labels",
+    answer="keep_running",
+    needs=4,
     adds=["ExternalName services for legacy dependencies, alert rules by labels"],
     available=False,
 )

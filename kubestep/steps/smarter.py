@@ -8,6 +8,8 @@ STEP = Step(
     number=PLUS_ONE,
     label="+1",
     title="make the app smarter: health, readiness, metrics, info, JSON logs, graceful stop",
+    answer="smarter",
+    needs=3,
     adds=[
         "kubestep_app.py: the app behind kubestep_runtime (/health, /ready on its backing "
         "services, /metrics, /info, request logs); your code is unchanged",
