@@ -4,9 +4,10 @@ Data flows one way: inventory (what the legacy repo has) -> answers (what to ren
 are plain data so that they can be recorded in .copier-answers.yml and edited there.
 """
 
-import shlex
 from typing import Any
 
+from kubestep import decide
+from kubestep.build_packages import build_packages
 from kubestep.catalog import CATALOG
 from kubestep.jinja_ext import k8s_slug
 
@@ -21,7 +22,6 @@ _BASE_IMAGE_PACKAGES = {
     "python3-virtualenv",
     "virtualenv",
 }
-DEFAULT_PORT = 8000
 
 
 def _value(fact: Any, default: Any = None) -> Any:
@@ -36,20 +36,22 @@ def _source_file(fact: Any) -> str:
     return source.rsplit(":", 1)[0]
 
 
-def _start(inventory: dict[str, Any]) -> tuple[list[str], str]:
-    """The container's start command (exec form) and `make run`'s: the legacy script first."""
-    for script in inventory.get("scripts", []):
-        if script.get("role") == "start":
-            path = script["path"]
-            return [f"./{path}"], f"./{path}"
-    command_fact = inventory.get("entrypoint", {}).get("command")
-    script = _source_file(command_fact)
-    if script.endswith(".sh"):
-        return [f"./{script}"], f"./{script}"
-    command = _value(command_fact, "")
-    if command:
-        return shlex.split(command), command
-    return ["./run.sh"], "./run.sh"
+def _start(inventory: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
+    """The start decision as the template needs it, or the question when kubestep is unsure."""
+    choice = decide.start_command(inventory, user)
+    if isinstance(choice, decide.Unsure):
+        return {"question": choice.message()}
+    candidate = choice.candidate
+    return {
+        "argv": decide.container_argv(candidate),
+        "command": candidate["command"],
+        "source": choice.source,
+        "reason": choice.reason,
+        "role": candidate.get("role"),
+        "app": candidate.get("app") or "",
+        "server": candidate.get("server") or "",
+        "candidate": candidate,
+    }
 
 
 def _user(inventory: dict[str, Any]) -> dict[str, Any]:
@@ -101,20 +103,27 @@ def _backing_services(inventory: dict[str, Any]) -> list[dict[str, str]]:
     return services
 
 
-def _python_packages(inventory: dict[str, Any]) -> list[str]:
+def _python_packages(app: str) -> list[str]:
     """The top-level package of the app, which `make lint` byte-compiles."""
-    app = _value(inventory.get("entrypoint", {}).get("app"), "")
     return [app.split(":")[0].split(".")[0]] if app else ["."]
+
+
+def _port(inventory: dict[str, Any], start: dict[str, Any], user: dict[str, Any]) -> int:
+    return int(decide.port(inventory, start.get("candidate", {}), user).value)
 
 
 def _status_path(checks: list[dict[str, Any]]) -> str:
     return next((c["path"] for c in checks if c.get("kind") == "http" and c.get("path")), "")
 
 
-def legacy_answers(inventory: dict[str, Any]) -> dict[str, Any]:
-    """The `legacy` answer: what the template needs to know about the legacy service."""
-    start_argv, run_command = _start(inventory)
-    requirements = [f for f in inventory.get("requirements_files", []) if "dev" not in f]
+def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The `legacy` answer: what the template needs to know about the legacy service.
+
+    user holds the answers to what kubestep could not decide (`--set key=value`).
+    """
+    user = user or {}
+    start = _start(inventory, user)
+    requirements = decide.requirements(inventory, user)
     dev_requirements = [f for f in inventory.get("requirements_files", []) if "dev" in f]
     packages = [
         p for p in inventory.get("system_packages", []) if p["name"] not in _BASE_IMAGE_PACKAGES
@@ -123,13 +132,24 @@ def legacy_answers(inventory: dict[str, Any]) -> dict[str, Any]:
     checks = inventory.get("checks", [])
     config_file = _config_file(inventory)
     readme = inventory.get("readme") or {}
+    app = start.get("app") or _value(inventory.get("entrypoint", {}).get("app"), "")
     return {
-        "app": _value(inventory.get("entrypoint", {}).get("app"), ""),
-        "start_argv": start_argv,
-        "run_command": run_command,
-        "requirements": requirements[0] if requirements else "requirements.txt",
+        "app": app,
+        "start": {key: value for key, value in start.items() if key != "candidate"},
+        "start_argv": start.get("argv", []),
+        "run_command": start.get("command", ""),
+        "port": _port(inventory, start, user),
+        "requirements": requirements.value,
+        "requirements_kind": requirements.reason,
+        "requirements_source": requirements.source,
+        "pip_specs": [
+            d["spec"]
+            for d in inventory.get("dependencies", [])
+            if d.get("source", "").startswith("Pipfile:") and d.get("scope") == "runtime"
+        ],
+        "build_packages": build_packages(inventory.get("dependencies", [])),
         "dev_requirements": dev_requirements[0] if dev_requirements else "",
-        "packages": _python_packages(inventory),
+        "packages": _python_packages(app),
         "system_packages": sorted({p["name"] for p in packages}),
         "system_packages_source": ", ".join(sorted({_source_file(p) for p in packages})),
         "user": _user(inventory),
@@ -153,18 +173,20 @@ def legacy_answers(inventory: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def answers_from_inventory(inventory: dict[str, Any], step: int) -> dict[str, Any]:
+def answers_from_inventory(
+    inventory: dict[str, Any], step: int, user: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """All copier answers for a legacy service at step, derived from its inventory."""
     service = inventory.get("service", {})
-    port = _value(inventory.get("entrypoint", {}).get("port"), DEFAULT_PORT)
-    name = k8s_slug(service.get("name") or "legacy-service")
+    legacy = legacy_answers(inventory, user)
+    name = k8s_slug((user or {}).get("service_name") or service.get("name") or "legacy-service")
     answers: dict[str, Any] = {
         "origin": "legacy",
         "step": step,
         "smarter": False,
         "service_name": name,
-        "port": int(port),
-        "legacy": legacy_answers(inventory),
+        "port": legacy["port"],
+        "legacy": legacy,
     }
     if service.get("description"):
         answers["description"] = " ".join(str(service["description"]).split())

@@ -1,6 +1,7 @@
 """Jinja helpers for copier.yml and the template, so template logic stays declarative."""
 
 import re
+import shlex
 
 from jinja2 import Environment
 from jinja2.ext import Extension
@@ -39,6 +40,7 @@ class KubestepExtension(Extension):
         environment.filters["problem"] = lambda value, kind: problem(kind, value)
         environment.filters["problems"] = problems
         environment.filters["k8s_slug"] = k8s_slug
+        environment.filters["shell_quote"] = shlex.quote
         environment.filters["env_name_of"] = env_name_of
         environment.tests["secret_key"] = secret_key
         environment.globals["backing_service"] = backing_service

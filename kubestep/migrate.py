@@ -15,10 +15,12 @@ from typing import Any
 import yaml
 
 from kubestep import inventory as inventory_reader
+from kubestep import user_answers
 from kubestep.answers import answers_from_inventory
 from kubestep.errors import KubestepError, StepError
 from kubestep.generate import render
 from kubestep.merge import Change, File, Tree, apply_changes, plan_changes, read_file, read_tree
+from kubestep.precommit import check_changes
 from kubestep.repo import KUBESTEP_DIR, commit_all, git, require_clean_repository, restore
 from kubestep.steps import STEPS, Answers, Step, answers_after, is_done, parse_step, steps_to
 
@@ -88,6 +90,7 @@ def run_step(
     changes = step.adjust(changes, target, after) + extra
     try:
         apply_changes(target, changes)
+        check_changes(target, changes)
         commit = commit_all(target, commit_message(step, changes))
     except BaseException as error:
         restore(target)
@@ -103,15 +106,40 @@ def _check_available(todo: list[Step]) -> None:
             raise StepError(f"step {step.label} ({step.title}) is not available yet")
 
 
+def _answers_changes(target: Path, answers: dict[str, Any]) -> list[Change]:
+    text = user_answers.dump(answers)
+    if not answers or read_file(target, user_answers.RELATIVE_PATH) == File(text):
+        return []
+    return [Change(user_answers.RELATIVE_PATH, "add", File(text), "your answers")]
+
+
+def _with_user_answers(target: Path, after: Answers, user: dict[str, Any]) -> Answers:
+    """The answers re-derived from the recorded inventory with the user's new answers."""
+    inventory = inventory_reader.load(target).to_dict()
+    fresh = answers_from_inventory(inventory, int(after.get("step", 1)), user)
+    return {**after, **{key: fresh[key] for key in ("legacy", "port", "service_name")}}
+
+
 def migrate(
-    target: Path, goal: str | int, *, dry_run: bool = False, out: Output = print
+    target: Path,
+    goal: str | int,
+    *,
+    dry_run: bool = False,
+    out: Output = print,
+    sets: list[str] | tuple[str, ...] = (),
 ) -> list[StepResult]:
-    """Run every step up to goal that the target has not reached, one commit each."""
+    """Run every step up to goal that the target has not reached, one commit each.
+
+    sets are `key=value` answers to what kubestep could not decide; they are recorded in
+    .kubestep/answers.yml and win over detection in this step and every later one.
+    """
     target = target.resolve()
     step = parse_step(goal)
+    new_answers = user_answers.parse_sets(list(sets))
     require_clean_repository(target)
     if dry_run:
-        return _dry_run(target, step, out)
+        return _dry_run(target, step, out, sets)
+    user = {**user_answers.load(target), **new_answers}
     before = recorded_answers(target)
     if before.get("origin") == "new":
         raise StepError(f"{target} is a new kubestep service: it has every step already")
@@ -122,14 +150,18 @@ def migrate(
     _check_available(todo)
     results = []
     base = rendered_tree(before or None)
+    found = inventory_reader.collect(target) if not before else None
+    _preflight(target, todo, before, found, user)
     for next_step in todo:
-        extra: list[Change] = []
-        if not before:
-            found = inventory_reader.collect(target)
-            after = answers_from_inventory(found.to_dict(), next_step.number)
-            extra = _inventory_changes(target, found)
+        extra: list[Change] = _answers_changes(target, user)
+        if found is not None and not before:
+            after = answers_from_inventory(found.to_dict(), next_step.number, user)
+            extra += _inventory_changes(target, found)
         else:
             after = answers_after(next_step, before)
+            if new_answers:
+                after = _with_user_answers(target, after, user)
+                new_answers = {}
         theirs = rendered_tree(after)
         result = run_step(target, next_step, base, theirs, after, extra)
         out(f"step {next_step.label} done ({result.commit}): {next_step.title}")
@@ -142,7 +174,27 @@ def migrate(
     return results
 
 
-def _dry_run(target: Path, step: Step, out: Output) -> list[StepResult]:
+def _preflight(
+    target: Path, todo: list[Step], before: Answers, found: Any, user: dict[str, Any]
+) -> None:
+    """Stop before the first commit when a later step of this run cannot decide something."""
+    if not any(step.number >= 2 for step in todo):
+        return
+    if found is not None:
+        answers = answers_from_inventory(found.to_dict(), 1, user)
+    elif user:
+        answers = _with_user_answers(target, before, user)
+    else:
+        answers = before
+    from kubestep.steps.knowledge import require_decisions
+
+    if not answers.get("legacy", {}).get("start_argv") or not is_done(STEPS[2], answers):
+        require_decisions([], target, answers)
+
+
+def _dry_run(
+    target: Path, step: Step, out: Output, sets: list[str] | tuple[str, ...] = ()
+) -> list[StepResult]:
     """Run the migration in a throwaway clone and print its plan and diff."""
     with tempfile.TemporaryDirectory(prefix="kubestep-dry-run-") as scratch:
         clone = Path(scratch) / target.name
@@ -151,7 +203,7 @@ def _dry_run(target: Path, step: Step, out: Output) -> list[StepResult]:
         if kubestep_dir.is_dir():
             shutil.copytree(kubestep_dir, clone / KUBESTEP_DIR, dirs_exist_ok=True)
         head = git(clone, "rev-parse", "HEAD").strip()
-        results = migrate(clone, step.label, out=lambda line: None)
+        results = migrate(clone, step.label, out=lambda line: None, sets=sets)
         if not results:
             out(f"step {step.label} is already done in {target}: nothing to change")
         out(f"dry run: nothing in {target} was changed; this is what `inv migrate` would do:")

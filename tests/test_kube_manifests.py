@@ -293,6 +293,7 @@ def test_autoscaling_component_validates(tmp_path: Path) -> None:
 def test_legacy_service_probes_its_nagios_check(tmp_path: Path) -> None:
     legacy = {
         "status_path": "/status",
+        "start_argv": ["gunicorn", "--bind", "0.0.0.0:8080", "shop:app"],
         "user": {"name": "shop", "uid": 1500},
         "checks": [
             {"kind": "process", "process": "gunicorn"},

@@ -222,13 +222,56 @@ def test_your_edits_are_merged_into_the_next_step(legacy: Path) -> None:
     assert "On call: #orders-team." in text and "Operations\n----------" in text
 
 
-def test_a_user_file_kubestep_would_write_is_kept(legacy: Path) -> None:
-    (legacy / "Dockerfile").write_text("FROM scratch\n")
-    git(legacy, "add", "Dockerfile")
+@pytest.mark.parametrize("name", ["Dockerfile", "dockerfile"])
+def test_a_users_dockerfile_is_kept_aside_and_later_steps_merge(legacy: Path, name: str) -> None:
+    theirs = 'FROM python:3.9-slim\nRUN apt-get update && apt-get install -y libpq5\nCMD ["./run.sh"]\n'
+    (legacy / name).write_text(theirs)
+    git(legacy, "add", name)
     git(legacy, "commit", "--quiet", "--message", "An old Dockerfile")
     migrate(legacy, "2", out=lambda line: None)
-    assert (legacy / "Dockerfile").read_text() == "FROM scratch\n"
-    assert "USER 990" in (legacy / "Dockerfile.kubestep").read_text()
+    assert (legacy / "Dockerfile.legacy").read_text() == theirs
+    assert "USER 990" in (legacy / "Dockerfile").read_text()
+    assert "libpq5" in (legacy / "Dockerfile").read_text()  # its knowledge was read
+    assert not (legacy / "Dockerfile.kubestep").exists() and not (legacy / "dockerfile").exists()
+    migrate(legacy, "+1", out=lambda line: None)  # kubestep's own Dockerfile merges, no clash
+    assert (legacy / "Dockerfile.legacy").read_text() == theirs
+    assert "kubestep_gunicorn.py" in (legacy / "Dockerfile").read_text()
+
+
+def test_a_users_compose_file_is_kept_aside(legacy: Path) -> None:
+    theirs = "services:\n  web:\n    build: .\n    ports: ['8080:8080']\n"
+    (legacy / "docker-compose.yml").write_text(theirs)
+    git(legacy, "add", "docker-compose.yml")
+    git(legacy, "commit", "--quiet", "--message", "An old compose file")
+    migrate(legacy, "3", out=lambda line: None)
+    assert (legacy / "docker-compose.legacy.yml").read_text() == theirs
+    assert not (legacy / "docker-compose.yml").exists()
+    assert "legacy-app" in (legacy / "compose.yaml").read_text()
+
+
+def test_no_web_service_stops_before_any_commit(legacy: Path) -> None:
+    for path in ("run.sh", "deploy/legacy-app.service", "legacy_app/web.py", "Makefile"):
+        git(legacy, "rm", "--quiet", path)
+    git(legacy, "commit", "--quiet", "--message", "No web process")
+    with pytest.raises(StepError, match=r"cannot decide start_command|no web service found"):
+        migrate(legacy, "3", out=lambda line: None)
+    assert git(legacy, "log", "--format=%s").splitlines()[0] == "No web process"
+    assert git(legacy, "status", "--porcelain").strip() in ("", "?? .kubestep/")
+
+
+def test_an_answer_decides_the_start_command(legacy: Path) -> None:
+    (legacy / "run.sh").unlink()
+    git(legacy, "rm", "--quiet", "--cached", "run.sh")
+    git(legacy, "commit", "--quiet", "--message", "No start script")
+    migrate(
+        legacy,
+        "2",
+        out=lambda line: None,
+        sets=["start_command=gunicorn --bind 0.0.0.0:8080 legacy_app.web:application"],
+    )
+    dockerfile = (legacy / "Dockerfile").read_text()
+    assert 'CMD ["gunicorn", "--bind", "0.0.0.0:8080", "legacy_app.web:application"]' in dockerfile
+    assert "start_command: gunicorn" in (legacy / ".kubestep/answers.yml").read_text()
 
 
 def test_steps_not_built_yet_say_so(legacy: Path) -> None:

@@ -53,7 +53,7 @@ def test_the_image_starts_the_wrapped_app(smarter: dict[str, object]) -> None:
     assert dockerfile.rstrip().endswith(
         'CMD ["gunicorn", "--config", "kubestep_gunicorn.py", "kubestep_app:create_application()"]'
     )
-    assert "(was: ./run.sh)" in dockerfile
+    assert "(was: ./run.sh, from run.sh:16)" in dockerfile
     assert "--requirement /tmp/requirements-kubestep.txt" in dockerfile
     hadolint = subprocess.run(
         [VENV_BIN / "hadolint", "Dockerfile"], cwd=repo, capture_output=True, text=True

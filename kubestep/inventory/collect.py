@@ -14,11 +14,13 @@ from kubestep.errors import TargetError
 from kubestep.inventory import (
     backing_services,
     chef,
+    container_files,
     cron,
     entrypoint,
     ini_config,
     makefile,
     nagios,
+    process_managers,
     puppet,
     python_code,
     python_project,
@@ -36,6 +38,8 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("makefile", makefile.read),
     ("cron", cron.read),
     ("systemd", systemd.read),
+    ("process managers", process_managers.read),
+    ("container files", container_files.read),
     ("ini config", ini_config.read),
     ("puppet", puppet.read),
     ("chef", chef.read),
@@ -61,7 +65,19 @@ def collect(target: Path) -> Inventory:
         except Exception as error:  # one broken reader must not hide what the others found
             inventory.warn(".:1", f"the {name} reader failed: {type(error).__name__}: {error}")
     _name_service(inventory, tree)
+    _show_start_decision(inventory)
     return inventory
+
+
+def _show_start_decision(inventory: Inventory) -> None:
+    """The entrypoint facts show what the start decision picks with no answer given."""
+    from kubestep import decide
+    from kubestep.inventory.model import StartCandidate
+
+    choice = decide.start_command(inventory.to_dict(), {})
+    if isinstance(choice, decide.Choice):
+        chosen = StartCandidate(**choice.candidate)
+        entrypoint.set_entrypoint(inventory, chosen, choice.source)
 
 
 def _name_service(inventory: Inventory, tree: SourceTree) -> None:

@@ -114,6 +114,15 @@ SERVERS = {
     "django-runserver": Server("django-runserver", "wsgi", 8000),
 }
 _PREFIXES = {"exec", "nohup", "env", "time", "command"}
+# Programs that run the server for someone else: read through them to the server.
+_WRAPPERS = {
+    ("poetry", "run"),
+    ("pipenv", "run"),
+    ("newrelic-admin", "run-program"),
+    ("tini", "--"),
+    ("uv", "run"),
+}
+_WRAPPER_PROGRAMS = {"ddtrace-run", "dumb-init", "tini", "opentelemetry-instrument"}
 _APP_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*(\(.*\))?)?$")
 
 
@@ -159,8 +168,15 @@ def parse(line: str, known: dict[str, Expanded] | None = None) -> ServerCommand 
 
 
 def _program(words: list[str]) -> tuple[str | None, list[str]]:
-    while words and (words[0] in _PREFIXES or re.match(r"^\w+=", words[0])):
-        words = words[1:]
+    while words:
+        if words[0] in _PREFIXES or re.match(r"^\w+=", words[0]):
+            words = words[1:]
+        elif tuple(words[:2]) in _WRAPPERS:
+            words = words[2:]
+        elif words[0].rsplit("/", 1)[-1] in _WRAPPER_PROGRAMS:
+            words = words[1:]
+        else:
+            break
     if not words:
         return None, []
     name = words[0].rsplit("/", 1)[-1]
@@ -187,6 +203,8 @@ def _read_options(server: Server, args: list[str], known: dict[str, Expanded]) -
         if option in options:
             command.workers = _number(shell.expand(options[option], known))
     command.app = _app(server, options, positional, known)
+    if server.name == "uwsgi" and positional and positional[0].endswith(".ini"):
+        options.setdefault("--ini", positional[0])
     if "uvicorn" in options.get("-k", options.get("--worker-class", "")).lower():
         command.kind = "asgi"
     if server.name == "django-runserver" and positional:

@@ -1,18 +1,18 @@
-"""How the service starts: Procfile, start scripts, systemd ExecStart and Makefile recipes.
+"""How the service starts: every command that starts one of its processes, as candidates.
 
-Several places often start the same server; the most deliberate one wins (Procfile, then the
-systemd unit, then the script it runs, then other scripts, then make targets) and the rest stay
-visible as scripts and make targets.
+Procfile lines, service units of every manager (systemd, upstart, supervisor, Puppet, Chef,
+Ansible), start scripts, make recipes and README instructions each report what they start;
+server configs (uwsgi .ini, gunicorn config) lend their port and app to the commands naming
+them. kubestep/decide.py then picks the web process, and the entrypoint facts show its pick.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
 
-from kubestep.inventory import commandline, shell
-from kubestep.inventory.commandline import ServerCommand, Setting
-from kubestep.inventory.model import Fact, Inventory, Process, Script
+from kubestep.inventory import process_managers, roles, shell
+from kubestep.inventory.model import Fact, Inventory, Process, Script, StartCandidate
 from kubestep.inventory.tree import SourceTree, at
 
 _PROCFILE_LINE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.+)$")
@@ -20,57 +20,40 @@ _START_NAME = re.compile(r"(^|[-_])(run|start|serve|server|entrypoint|boot|launc
 _TEST_NAME = re.compile(r"test|check[-_]?style|lint")
 _TEST_COMMAND = re.compile(r"\b(pytest|py\.test|nosetests|tox|unittest)\b")
 _START_TARGETS = {"run", "start", "serve", "server", "up"}
-
-
-@dataclass
-class Candidate:
-    rank: int
-    command: ServerCommand
-    line: str
-    source: str
+_README_COMMAND = re.compile(r"^\s*(?:\$\s+|>\s+)?(.*\S)\s*$")
+_HOST_PROGRAM = re.compile(r"^(?:\S*/)?(?:venv|\.venv|env|virtualenv|bin)/(?:bin/)?([\w.-]+)$")
 
 
 def read(tree: SourceTree, found: Inventory) -> Inventory:
     result = Inventory()
-    candidates: list[Candidate] = []
-    started_scripts = _scripts_started_by(tree, found)
+    started_by = _scripts_started_by(tree, found)
     for rel in tree.matching("Procfile", top_level=True):
-        _read_procfile(rel, tree.text(rel) or "", result, candidates)
+        _read_procfile(rel, tree.text(rel) or "", result)
     for unit in found.services:
-        if unit.manager == "systemd" and unit.command:
-            _add_candidate(candidates, result, 1, unit.command, {}, unit.source)
+        if unit.command:
+            _add(result, _localised(tree, unit.command), unit.source, unit.manager, unit.name)
     for rel in _shell_scripts(tree):
         text = tree.text(rel) or ""
-        rank = 2 if rel in started_scripts else 3
-        has_server = _read_script(rel, text, rank, result, candidates)
+        has_server = _read_script(tree, rel, text, started_by.get(rel), result)
         result.scripts.append(
             Script(
                 path=rel,
-                role=_role(rel, text, rel in started_scripts or has_server),
+                role=_role(rel, text, rel in started_by or has_server),
                 source=at(rel, 1),
             )
         )
     for target in found.make_targets:
-        for line in filter(commandline.mentions_server, target.recipe):
-            _add_candidate(candidates, result, 5, line, {}, target.source)
-    if candidates:
-        _set_entrypoint(result, min(candidates, key=lambda candidate: candidate.rank))
-        _note_deployed_values(result, found)
+        for line in target.recipe:
+            if roles.classify_safely(line)[0] in roles.STARTABLE:
+                _add(result, line, target.source, "make", target.name)
+    _read_readme(tree, found, result)
+    everything = [*found.start_candidates, *result.start_candidates]
+    for candidate in result.start_candidates:
+        _inherit_server_config(candidate, everything)
     return result
 
 
-def _note_deployed_values(result: Inventory, found: Inventory) -> None:
-    """Say when the deployment sets a variable that overrides a default (WORKERS=4)."""
-    for fact in (result.entrypoint.port, result.entrypoint.workers):
-        if fact is None or fact.env_var is None:
-            continue
-        for variable in found.environment:
-            if variable.name == fact.env_var:
-                deployed = f"{variable.name}={variable.value} at {variable.source}"
-                fact.note = f"{fact.note}; {deployed}" if fact.note else deployed
-
-
-def _read_procfile(rel: str, text: str, found: Inventory, candidates: list[Candidate]) -> None:
+def _read_procfile(rel: str, text: str, found: Inventory) -> None:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -79,56 +62,110 @@ def _read_procfile(rel: str, text: str, found: Inventory, candidates: list[Candi
             found.warn(at(rel, number), f"not a Procfile 'name: command' line: {line.strip()!r}")
             continue
         name, command = match.groups()
-        if name == "web":
-            _add_candidate(candidates, found, 0, command, {}, at(rel, number))
-        else:
+        candidate = _add(found, command, at(rel, number), "procfile", name)
+        if name != "web" and (candidate is None or candidate.role not in roles.STARTABLE):
             found.processes.append(Process(name=name, command=command, source=at(rel, number)))
 
 
-def _read_script(
-    rel: str, text: str, rank: int, found: Inventory, candidates: list[Candidate]
-) -> bool:
+def _read_script(tree: SourceTree, rel: str, text: str, started: bool, found: Inventory) -> bool:
+    """Server lines of a script; the candidate runs the script itself, as the old box did."""
     known = shell.variables(text)
     added = False
     for number, line in shell.logical_lines(text):
-        if commandline.mentions_server(line):
-            added = _add_candidate(candidates, found, rank, line, known, at(rel, number)) or added
+        if roles.classify_safely(line, known=known)[0] not in roles.STARTABLE:
+            continue
+        candidate = _add(found, line, at(rel, number), "script", None, known)
+        if candidate is not None:
+            candidate.script, candidate.started_by = rel, started
+            candidate.note = "; ".join(filter(None, [f"runs: {candidate.command}", candidate.note]))
+            candidate.command = _script_command(tree, rel, text)
+            added = True
     return added
 
 
-def _add_candidate(
-    candidates: list[Candidate],
+def _script_command(tree: SourceTree, rel: str, text: str) -> str:
+    if os.access(tree.root / rel, os.X_OK) and text.startswith("#!"):
+        return f"./{rel}"
+    shebang = text.split("\n", 1)[0]
+    return f"{'bash' if 'bash' in shebang else 'sh'} {rel}"
+
+
+def _add(
     found: Inventory,
-    rank: int,
     line: str,
-    known: dict[str, shell.Expanded],
     source: str,
-) -> bool:
+    origin: str,
+    name: str | None,
+    known: dict[str, shell.Expanded] | None = None,
+) -> StartCandidate | None:
     try:
-        command = commandline.parse(line, known)
+        candidate = roles.candidate(line, source, origin, name=name, known=known)
     except ValueError as error:
         found.warn(source, f"cannot read command line: {error}")
-        return False
-    if command is None:
-        return False
-    candidates.append(Candidate(rank, command, re.sub(r"^\s*exec\s+", "", line.strip()), source))
-    return True
-
-
-def _set_entrypoint(found: Inventory, chosen: Candidate) -> None:
-    entry, command, source = found.entrypoint, chosen.command, chosen.source
-    if command.app:
-        entry.app = Fact(value=command.app, kind=command.kind, source=source)
-    entry.server = Fact(value=command.server, source=source)
-    entry.command = Fact(value=chosen.line, source=source)
-    entry.port = _fact(command.port, source)
-    entry.workers = _fact(command.workers, source)
-
-
-def _fact(setting: Setting | None, source: str) -> Fact | None:
-    if setting is None:
         return None
-    return Fact(value=setting.value, source=source, env_var=setting.env_var, note=setting.note)
+    found.start_candidates.append(candidate)
+    return candidate
+
+
+def _localised(tree: SourceTree, command: str) -> str:
+    """A host command as the container runs it: venv programs by name, repo files by path.
+
+    `/srv/app/venv/bin/gunicorn -c /etc/app/gunicorn.py` becomes `gunicorn -c gunicorn.py`
+    when the repo has that file: the image puts its venv on PATH and the repo at its WORKDIR.
+    """
+    words = command.split()
+    for index, word in enumerate(words):
+        program = _HOST_PROGRAM.match(word)
+        if index == 0 and program:
+            words[index] = program.group(1)
+        elif word.startswith("/") and (rel := tree.find_by_suffix(word.rsplit("/", 1)[-1])):
+            words[index] = rel
+    return " ".join(words)
+
+
+def _inherit_server_config(candidate: StartCandidate, everything: list[StartCandidate]) -> None:
+    """A command naming a uwsgi .ini or gunicorn config takes its port, workers and app."""
+    config = process_managers.config_for(
+        candidate.command + " " + (candidate.note or ""), everything
+    )
+    if config is None:
+        return
+    if roles.has_default_port(candidate) and config.port is not None:
+        candidate.port, candidate.port_env = config.port, config.port_env
+        candidate.port_note = f"from {config.source.rsplit(':', 1)[0]}"
+    candidate.app = candidate.app or config.app
+    if candidate.workers is None:
+        candidate.workers, candidate.workers_env = config.workers, config.workers_env
+
+
+def _read_readme(tree: SourceTree, found: Inventory, result: Inventory) -> None:
+    """Server commands a README tells people to run (the least sure place)."""
+    if found.readme is None:
+        return
+    text = tree.text(found.readme.path) or ""
+    for number, raw in enumerate(text.splitlines(), 1):
+        match = _README_COMMAND.match(raw)
+        if match is None or not raw.startswith(("    ", "\t", "$ ", "> ")):
+            continue
+        line = match.group(1)
+        if roles.classify_safely(line)[0] in roles.STARTABLE:
+            _add(result, line, at(found.readme.path, number), "readme", None)
+
+
+def set_entrypoint(found: Inventory, chosen: StartCandidate | None, source: str) -> None:
+    """Show the start decision in the inventory's entrypoint facts."""
+    if chosen is None:
+        return
+    entry = found.entrypoint
+    if chosen.app:
+        entry.app = Fact(value=chosen.app, kind=chosen.kind, source=source)
+    if chosen.server:
+        entry.server = Fact(value=chosen.server, source=source)
+    entry.command = Fact(value=chosen.command, source=source, note=chosen.note)
+    if chosen.port is not None or chosen.port_env:
+        entry.port = Fact(chosen.port, source, env_var=chosen.port_env, note=chosen.port_note)
+    if chosen.workers is not None or chosen.workers_env:
+        entry.workers = Fact(chosen.workers, source, env_var=chosen.workers_env)
 
 
 def _shell_scripts(tree: SourceTree) -> list[str]:
@@ -139,20 +176,32 @@ def _shell_scripts(tree: SourceTree) -> list[str]:
     return sorted(scripts)
 
 
-def _scripts_started_by(tree: SourceTree, found: Inventory) -> set[str]:
-    """Scripts named by a systemd ExecStart, the Procfile or a run/start make target."""
-    lines = [unit.command for unit in found.services if unit.command]
-    lines += [text for rel in tree.matching("Procfile", top_level=True) if (text := tree.text(rel))]
+def _scripts_started_by(tree: SourceTree, found: Inventory) -> dict[str, str]:
+    """Scripts that a unit, the Procfile, a container file or a run/start target runs, each
+    with the origin that runs it (its rank is that origin's)."""
+    lines = [(unit.command, unit.manager) for unit in found.services if unit.command]
+    lines += [
+        (text, "procfile")
+        for rel in tree.matching("Procfile", top_level=True)
+        if (text := tree.text(rel))
+    ]
+    lines += [(candidate.command, candidate.origin) for candidate in found.start_candidates]
     for target in found.make_targets:
         if target.name in _START_TARGETS:
-            lines.extend(target.recipe)
-    started = set()
-    for line in lines:
-        for word in re.findall(r"[\w./${}-]+\.sh\b|\bbin/[\w.-]+", line):
+            lines.extend((line, "make") for line in target.recipe)
+    started: dict[str, str] = {}
+    for line, origin in lines:
+        for word in re.findall(r"[\w./${}-]+\.sh\b|\bbin/[\w.-]+|\bscripts/[\w.-]+", line):
             rel = tree.find_by_suffix(word.rsplit("/", 1)[-1] if word.startswith("/") else word)
-            if rel:
-                started.add(rel)
+            if rel and (rel not in started or _rank(origin) < _rank(started[rel])):
+                started[rel] = origin
     return started
+
+
+def _rank(origin: str) -> int:
+    from kubestep.decide import ORIGIN_RANK
+
+    return ORIGIN_RANK.get(origin, 9)
 
 
 def _role(rel: str, text: str, starts: bool) -> str:

@@ -200,6 +200,46 @@ class Process:
 
 
 @dataclass
+class StartCandidate:
+    """A command line in the repo that starts a process of the service, and what it starts.
+
+    Every place that starts something reports one (Procfile, systemd, upstart, supervisor,
+    an existing Dockerfile or compose file, config management, scripts, make, README); the
+    start decision (kubestep/decide.py) ranks them, so none is dropped unseen.
+    """
+
+    command: str
+    source: str
+    origin: str
+    role: str
+    name: str | None = None
+    server: str | None = None
+    app: str | None = None
+    kind: str | None = None
+    port: int | None = None
+    port_env: str | None = None
+    port_note: str | None = None
+    workers: int | None = None
+    workers_env: str | None = None
+    script: str | None = None
+    started_by: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class ContainerFile:
+    """A Dockerfile or compose file the repo already has, and what it says."""
+
+    path: str
+    kind: str
+    source: str
+    base_image: str | None = None
+    exposes: list[int] = field(default_factory=list)
+    user: str | None = None
+    services: list[str] = field(default_factory=list)
+
+
+@dataclass
 class SetupCommand:
     """A one-off command run at deploy time (Puppet exec, Chef execute)."""
 
@@ -249,6 +289,8 @@ class Inventory:
     processes: list[Process] = field(default_factory=list)
     setup_commands: list[SetupCommand] = field(default_factory=list)
     environment: list[EnvVar] = field(default_factory=list)
+    start_candidates: list[StartCandidate] = field(default_factory=list)
+    container_files: list[ContainerFile] = field(default_factory=list)
     readme: Readme | None = None
     warnings: list[ReadWarning] = field(default_factory=list)
 
@@ -300,5 +342,7 @@ _LIST_FACTS = (
     "processes",
     "setup_commands",
     "environment",
+    "start_candidates",
+    "container_files",
     "warnings",
 )

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ast
 
-from kubestep.inventory.model import Fact, Inventory
+from kubestep.inventory import roles
+from kubestep.inventory.model import Fact, Inventory, StartCandidate
 from kubestep.inventory.tree import SourceTree, at
 
 # Constructor or factory name -> (framework, kind of application object).
@@ -57,6 +58,8 @@ def _read_module(rel: str, module: ast.Module, found: Inventory, apps: list[Fact
         elif isinstance(node, ast.Call):
             _note_django_settings(rel, node, found)
     for statement in module.body:
+        if _is_main_guard(statement):
+            _note_main_server(rel, statement, found)  # type: ignore[arg-type]
         if isinstance(statement, ast.Assign):
             _note_app_object(rel, statement, found, apps)
         elif isinstance(statement, ast.FunctionDef) and _is_wsgi_callable(statement):
@@ -112,3 +115,62 @@ def _note_django_settings(rel: str, node: ast.Call, found: Inventory) -> None:
         found.entrypoint.settings = Fact(
             value=str(value.value), source=at(rel, node.lineno), env_var="DJANGO_SETTINGS_MODULE"
         )
+
+
+# In `if __name__ == "__main__":`, calls that serve: app.run() is Flask's development server.
+_SERVING_CALLS = {"run": roles.DEV, "run_app": roles.WEB, "serve": roles.WEB}
+_SERVING_MODULES = {"uvicorn": roles.WEB, "waitress": roles.WEB, "socketio": roles.DEV}
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    names = [node.test.left, *node.test.comparators]
+    return any(isinstance(n, ast.Name) and n.id == "__name__" for n in names) and any(
+        isinstance(n, ast.Constant) and n.value == "__main__" for n in names
+    )
+
+
+def _note_main_server(rel: str, guard: ast.If, found: Inventory) -> None:
+    """`python app.py` as a start candidate when its main guard starts a server."""
+    for node in ast.walk(guard):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        owner = node.func.value.id if isinstance(node.func.value, ast.Name) else ""
+        role = _SERVING_MODULES.get(owner) or _SERVING_CALLS.get(node.func.attr)
+        if role is None or (owner not in _SERVING_MODULES and owner not in APP_NAMES):
+            continue
+        candidate = StartCandidate(
+            command=f"python {rel}",
+            source=at(rel, node.lineno),
+            origin="python-main",
+            role=role,
+            server=f"{owner}.{node.func.attr}",
+        )
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        port = keywords.get("port")
+        if isinstance(port, ast.Constant) and isinstance(port.value, int):
+            candidate.port = port.value
+        elif port is not None:
+            candidate.port, candidate.port_env = _env_int_default(port)
+        host = keywords.get("host")
+        if not (isinstance(host, ast.Constant) and host.value in ("0.0.0.0", "::")):
+            candidate.note = "its host is not 0.0.0.0: it may not answer from outside a container"
+        found.start_candidates.append(candidate)
+        return
+
+
+def _env_int_default(node: ast.expr) -> tuple[int | None, str | None]:
+    """int(os.environ.get("PORT", 5000)) -> (5000, "PORT")."""
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call) and getattr(call.func, "attr", "") in ("get", "getenv"):
+            args = call.args
+            name = args[0].value if args and isinstance(args[0], ast.Constant) else None
+            default = args[1] if len(args) > 1 else None
+            value = default.value if isinstance(default, ast.Constant) else None
+            try:
+                number = int(value) if value is not None else None
+            except (TypeError, ValueError):
+                number = None
+            return number, name if isinstance(name, str) else None
+    return None, None

@@ -34,6 +34,7 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
     result.merge(tree.per_file(tree.matching("setup.py", top_level=True), _parse_setup_py))
     result.merge(tree.per_file(tree.matching("setup.cfg", top_level=True), _parse_setup_cfg))
     result.merge(tree.per_file(tree.matching("pyproject.toml", top_level=True), _parse_pyproject))
+    result.merge(tree.per_file(tree.matching("Pipfile", top_level=True), _parse_pipfile))
     result.merge(tree.per_file(tree.matching(".python-version", "runtime.txt"), _parse_version))
     _detect_language(tree, result)
     _detect_framework(result)
@@ -139,6 +140,20 @@ def _parse_pyproject(rel: str, text: str) -> Inventory:
     if "requires-python" in project:
         line = line_of(text, "requires-python")
         found.python_version = _version_fact(project["requires-python"], rel, line)
+    return found
+
+
+def _parse_pipfile(rel: str, text: str) -> Inventory:
+    """A Pipfile's [packages] and [dev-packages] (TOML): name = "version" or a table."""
+    found = Inventory()
+    data = tomllib.loads(text)
+    for section, scope in (("packages", "runtime"), ("dev-packages", "dev")):
+        for name, constraint in data.get(section, {}).items():
+            version = constraint if isinstance(constraint, str) else constraint.get("version", "*")
+            spec = name if version in ("*", "") else f"{name}{version}"
+            item = dependency(spec, at(rel, line_of(text, name)), scope)
+            if item:
+                found.dependencies.append(item)
     return found
 
 

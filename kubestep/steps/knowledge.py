@@ -3,10 +3,14 @@ Dockerfile, a README "Operations" section and runnable checks, because that know
 nowhere else and the container must carry it."""
 
 import shlex
+from pathlib import Path
 from typing import Any
 
+from kubestep.errors import StepError
 from kubestep.jinja_ext import k8s_slug
+from kubestep.merge import Change
 from kubestep.steps import Answers, Step
+from kubestep.steps.adopt import adopt_dockerfile
 
 _HEADER = (
     "#!/bin/sh\n"
@@ -67,6 +71,22 @@ def check_files(answers: Answers) -> dict[str, str]:
     return files
 
 
+def require_decisions(changes: list[Change], target: Path, answers: Answers) -> list[Change]:
+    """Stop before a Dockerfile starts a guess: the web process must be decided or answered."""
+    legacy = answers.get("legacy", {})
+    if not legacy.get("start_argv"):
+        question = legacy.get("start", {}).get("question", "")
+        if not legacy.get("app") and "no command" in question:
+            raise StepError(
+                f"no web service found in {target} (looked at: Procfile, systemd, upstart and "
+                "supervisor units, uwsgi/gunicorn configs, Dockerfiles, compose files, Puppet, "
+                "Chef, Ansible, scripts, Makefile, README, Python code); if it has one, answer "
+                "with `inv migrate ... --set start_command='...'`"
+            )
+        raise StepError(question or "kubestep cannot decide start_command")
+    return adopt_dockerfile(changes, target, answers)
+
+
 STEP = Step(
     number=2,
     label="2",
@@ -78,4 +98,5 @@ STEP = Step(
         "README 'Operations': cron jobs, users and files the old boxes had, and where they went",
     ],
     extra_files=check_files,
+    adjust=require_decisions,
 )

@@ -3,6 +3,7 @@ the service and its backing services on one machine, because every later step ne
 faithful local loop."""
 
 from kubestep.steps import Step
+from kubestep.steps.adopt import adopt_compose
 
 STEP = Step(
     number=3,
@@ -13,5 +14,7 @@ STEP = Step(
         "healthchecks, named volumes",
         "config/local.env and config/local.ini: local configuration, no secrets",
         "make run_local / stop_local / logs_local, README 'Run locally'",
+        "your own compose file kept word for word as *.legacy.yml, so it never shadows ours",
     ],
+    adjust=adopt_compose,
 )

@@ -31,17 +31,23 @@ def inventory(c: Context, target: str = ".") -> None:
         "step": "the step to reach: 1-6 or +1 (earlier steps not done yet run first)",
         "target": "the repository to migrate, a clean git work tree (default: .)",
         "dry_run": "print the plan and the diff, change nothing",
-    }
+        "set": "answer what kubestep could not decide, as key=value (start_command, port, "
+        "requirements, service_name); repeatable; kept in .kubestep/answers.yml",
+    },
+    iterable=["set"],
 )
 @one_line_errors
-def migrate(c: Context, step: str, target: str = ".", dry_run: bool = False) -> None:
+def migrate(
+    c: Context, step: str, target: str = ".", dry_run: bool = False, set: list[str] | None = None
+) -> None:
     """Move a service to a migration step, one git commit per step.
 
     :param step: the step to reach
     :param target: the repository to migrate
     :param dry_run: only show what would change
+    :param set: answers as key=value
     """
-    run_migration(Path(target), step, dry_run=dry_run)
+    run_migration(Path(target), step, dry_run=dry_run, sets=set or [])
 
 
 @task(help={"target": "the repository (default: .)"})

@@ -1,0 +1,69 @@
+"""The user's answers to what kubestep could not decide, kept in `.kubestep/answers.yml`.
+
+`inv migrate --set start_command='gunicorn app:app'` answers once; the file is committed with
+the step, and every later step reads it, so an answer wins over detection from then on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kubestep.errors import InvalidValue, TargetError
+from kubestep.validators import validate
+
+RELATIVE_PATH = ".kubestep/answers.yml"
+HEADER = (
+    "# Your answers to what kubestep could not decide (`inv migrate --set key=value`).\n"
+    "# Later steps read them; they win over what the inventory detects.\n"
+)
+# key -> the validator kind of its value (None: any non-empty text).
+KEYS: dict[str, str | None] = {
+    "start_command": None,
+    "port": "port",
+    "requirements": None,
+    "service_name": "k8s_name",
+}
+
+
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    """`key=value` items from the command line, each key known and each value valid."""
+    answers: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in KEYS:
+            known = ", ".join(sorted(KEYS))
+            raise InvalidValue(f"--set {item!r}: use key=value with a key among {known}")
+        if not value.strip():
+            raise InvalidValue(f"--set {key}= needs a value")
+        kind = KEYS[key]
+        answers[key] = validate(kind, value.strip()) if kind else value.strip()
+        if key == "port":
+            answers[key] = int(answers[key])
+    return answers
+
+
+def load(target: Path) -> dict[str, Any]:
+    """The answers recorded in target, {} when there are none."""
+    path = target / RELATIVE_PATH
+    if not path.is_file() or path.is_symlink():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise TargetError(
+            f"{RELATIVE_PATH}{line} is not valid YAML; fix it or restore it with "
+            f"`git checkout -- {RELATIVE_PATH}`"
+        ) from None
+    if not isinstance(data, dict):
+        raise TargetError(f"{RELATIVE_PATH} must hold key: value lines")
+    return parse_sets([f"{key}={value}" for key, value in data.items()])
+
+
+def dump(answers: dict[str, Any]) -> str:
+    return HEADER + yaml.safe_dump(answers, sort_keys=True, allow_unicode=True, width=100)
