@@ -142,12 +142,17 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "requirements": requirements.value,
         "requirements_kind": requirements.reason,
         "requirements_source": requirements.source,
+        "requirements_files": decide.requirements_closure(inventory, requirements.value)
+        if requirements.reason == "requirements"
+        else [],
         "pip_specs": [
             d["spec"]
             for d in inventory.get("dependencies", [])
             if d.get("source", "").startswith("Pipfile:") and d.get("scope") == "runtime"
         ],
         "build_packages": build_packages(inventory.get("dependencies", [])),
+        "start_changes": decide.changes(start["candidate"]) if "candidate" in start else [],
+        "python2_files": inventory.get("python2_files", []),
         "dev_requirements": dev_requirements[0] if dev_requirements else "",
         "packages": _python_packages(app),
         "system_packages": sorted({p["name"] for p in packages}),

@@ -98,6 +98,12 @@ def _same_process(a: dict[str, Any], b: dict[str, Any]) -> bool:
     )
 
 
+def _runs_one_of(command: str, scripts: set[str]) -> bool:
+    """`sh heroku.sh` only runs a script that has a candidate of its own: the same process."""
+    words = {word.removeprefix("./") for word in command.split()}
+    return any(script in words for script in scripts)
+
+
 def start_command(inventory: dict[str, Any], answers: dict[str, Any]) -> Choice | Unsure:
     """The web process's start command: a production server first, the surest place first."""
     if answers.get("start_command"):
@@ -116,6 +122,8 @@ def start_command(inventory: dict[str, Any], answers: dict[str, Any]) -> Choice 
             "no command in the repo starts a web server",
             others,
         )
+    scripts = {c["script"] for c in web if c.get("script")}
+    web = [c for c in web if c.get("script") or not _runs_one_of(c["command"], scripts)]
     best = min(_rank(c) for c in web)
     top = [c for c in web if _rank(c) == best]
     distinct: list[dict[str, Any]] = []
@@ -129,6 +137,12 @@ def start_command(inventory: dict[str, Any], answers: dict[str, Any]) -> Choice 
             [_describe(c) for c in distinct],
         )
     chosen = distinct[0]
+    if "{{" in container_command(chosen) or "<%" in chosen["command"]:
+        return Unsure(
+            "start_command",
+            "the web command comes from a template whose values kubestep cannot resolve",
+            [_describe(chosen)],
+        )
     origin = chosen.get("origin")
     reason = f"the {chosen['role']} process that {_ORIGIN_WORDS.get(origin or '', origin)} starts"
     if chosen.get("started_by"):
@@ -159,23 +173,73 @@ def container_argv(candidate: dict[str, Any]) -> list[str]:
 
 
 _RUNNERS = re.compile(r"\b(poetry|pipenv|uv)\s+run\s+")
-_UNIX_BIND = re.compile(r"(?P<option>-b|--bind)(?P<sep>[ =])['\"]?unix:[^\s'\"]+['\"]?")
-_UWSGI_SOCKET = re.compile(r"(?P<option>--socket|-s)(?P<sep>[ =])['\"]?[^\s'\"]+['\"]?")
+_UNIX_BIND = re.compile(r"(-b|--bind)[ =]['\"]?unix:[^\s'\"]+['\"]?")
+_LOOPBACK = r"['\"]?(?:localhost|127\.0\.0\.1)"
+_LOOPBACK_BIND = re.compile(
+    rf"(-b|--bind|--http|--http-socket|--listen)([ =]){_LOOPBACK}(:\S+?)['\"]?(?=\s|$)"
+)
+_LOOPBACK_HOST = re.compile(r"(--host|-h|-b)([ =])['\"]?(?:localhost|127\.0\.0\.1)['\"]?(?=\s|$)")
+_UWSGI_SOCKET = re.compile(r"(--socket|-s)[ =]['\"]?[^\s'\"]+['\"]?")
+# Servers that bind the loopback interface unless told otherwise, and how to tell them.
+_ALL_INTERFACES = {
+    "uvicorn": ("--host", "--host 0.0.0.0"),
+    "daphne": ("-b", "-b 0.0.0.0"),
+    "hypercorn": ("--bind", "--bind 0.0.0.0:${PORT}"),
+    "flask": ("--host", "--host 0.0.0.0"),
+}
 
 
 def container_command(candidate: dict[str, Any]) -> str:
-    """The start command as the image runs it, each change from the repo's line on purpose.
+    """The start command as the image runs it; changes(candidate) says what changed and why."""
+    return _container_command(candidate)[0]
 
-    The image installs the dependencies in a venv on PATH, so `poetry run X` is X; and a
-    server bound to a unix socket for a front nginx binds $PORT instead, since in a container
-    the platform routes to a TCP port.
-    """
-    command = _RUNNERS.sub("", candidate["command"].strip())
-    if candidate.get("server") == "gunicorn":
-        command = _UNIX_BIND.sub("--bind 0.0.0.0:${PORT}", command)
-    if candidate.get("server") == "uwsgi" and not re.search(r"--http", command):
-        command = _UWSGI_SOCKET.sub("--http-socket :${PORT}", command)
-    return command
+
+def changes(candidate: dict[str, Any]) -> list[str]:
+    """What kubestep changed in the repo's start command for the container, each with why."""
+    return _container_command(candidate)[1]
+
+
+def _container_command(candidate: dict[str, Any]) -> tuple[str, list[str]]:
+    """The image installs the dependencies in a venv on PATH, so `poetry run X` is X; in a
+    container the platform routes to a TCP port on every interface, so a server bound to a
+    unix socket (for a front nginx) or to the loopback interface binds 0.0.0.0 instead."""
+    command = candidate["command"].strip()
+    server = candidate.get("server") or ""
+    notes: list[str] = []
+
+    def edit(pattern: re.Pattern[str], replacement: str, why: str) -> None:
+        nonlocal command
+        new = pattern.sub(replacement, command)
+        if new != command:
+            command = new
+            notes.append(why)
+
+    edit(_RUNNERS, "", "`poetry run`/`pipenv run` dropped: the venv is on PATH")
+    if server == "gunicorn":
+        edit(_UNIX_BIND, "--bind 0.0.0.0:${PORT}", "a unix socket bind became TCP $PORT")
+    if server == "uwsgi" and "--http" not in command:
+        edit(_UWSGI_SOCKET, "--http-socket :${PORT}", "a uwsgi socket became HTTP on $PORT")
+    edit(_LOOPBACK_BIND, r"\1\g<2>0.0.0.0\3", "a loopback bind became 0.0.0.0")
+    edit(_LOOPBACK_HOST, r"\1\g<2>0.0.0.0", "a loopback host became 0.0.0.0")
+    option, added = _ALL_INTERFACES.get(server, ("", ""))
+    if (
+        option
+        and not re.search(rf"(^|\s){re.escape(option)}[\s=]", command)
+        and not (server == "hypercorn" and re.search(r"(^|\s)-b[\s=]", command))
+    ):
+        command = f"{command} {added}"
+        notes.append(f"{added} added: {server} binds the loopback interface by default")
+    if server == "django-runserver" and not re.search(r"runserver\s+\S*\d", command):
+        command = re.sub(r"(runserver)", r"\1 0.0.0.0:${PORT}", command, count=1)
+        notes.append("runserver binds 0.0.0.0:$PORT, not its loopback default")
+    if server == "gunicorn" and candidate.get("loopback") and "--bind 0.0.0.0" not in command:
+        command = f"{command} --bind 0.0.0.0:${{PORT}}"
+        notes.append("--bind 0.0.0.0:$PORT added: its config binds the loopback interface")
+    workdir = (candidate.get("workdir") or "").strip("/")
+    if workdir and workdir != "." and not command.startswith("cd "):
+        command = f"cd {shlex.quote(workdir)} && {command}"
+        notes.append(f"runs in {workdir}/, where {candidate.get('origin')} runs it")
+    return command, notes
 
 
 def port(inventory: dict[str, Any], chosen: dict[str, Any], answers: dict[str, Any]) -> Choice:
@@ -184,8 +248,14 @@ def port(inventory: dict[str, Any], chosen: dict[str, Any], answers: dict[str, A
         return Choice(int(answers["port"]), "your answer", ".kubestep/answers.yml")
     if chosen.get("port") and not roles.has_default_port(chosen):
         return Choice(int(chosen["port"]), "its start command", chosen["source"])
+    chosen_file = chosen.get("source", "").rsplit(":", 1)[0]
     exposed = sorted(
-        {p for f in inventory.get("container_files", []) for p in f.get("exposes", [])}
+        {
+            p
+            for f in inventory.get("container_files", [])
+            if "/" not in f["path"] or f["path"] == chosen_file
+            for p in f.get("exposes", [])
+        }
     )
     if len(exposed) == 1:
         return Choice(exposed[0], "the port the repo's container files expose", "EXPOSE")
@@ -205,32 +275,72 @@ LOOKED_FOR_DEPENDENCIES = (
 def requirements(inventory: dict[str, Any], answers: dict[str, Any]) -> Choice:
     """What the image installs: a requirements file, the project itself, a Pipfile, or nothing.
 
-    The value is the file (or "." for the project, "" for nothing); reason is its kind.
+    The value is the file (or "." for the project, "" for nothing); reason is its kind. A
+    file that only includes one other (`-r requirements/prod.txt`) stands for that one.
     """
     if answers.get("requirements"):
         value = str(answers["requirements"])
         kind = "project" if value == "." else "requirements"
         return Choice(value, kind, ".kubestep/answers.yml")
-    files = [f for f in inventory.get("requirements_files", []) if not _is_dev(f)]
-    root = [f for f in files if "/" not in f]
-    nested = [f for f in files if f.startswith("requirements/")]
-    if "requirements.txt" in root:
-        return Choice("requirements.txt", "requirements", "requirements.txt")
-    for group in (nested, root):
-        for word in _PRODUCTION_REQUIREMENTS:
-            for path in group:
-                if word in path.rsplit("/", 1)[-1].lower():
-                    return Choice(path, "requirements", path)
-        if len(group) == 1:
-            return Choice(group[0], "requirements", group[0])
+    chosen = _requirements_file(inventory)
+    if chosen:
+        return Choice(_through_single_includes(inventory, chosen), "requirements", chosen)
     sources = {d.get("source", "").rsplit(":", 1)[0] for d in inventory.get("dependencies", [])}
-    if sources & set(_PROJECT_FILES) or inventory.get("packaging"):
-        return Choice(".", "project", next(iter(sorted(sources & set(_PROJECT_FILES))), "."))
+    if sources & set(_PROJECT_FILES):
+        return Choice(".", "project", sorted(sources & set(_PROJECT_FILES))[0])
     if "Pipfile" in sources:
         return Choice("Pipfile", "pipfile", "Pipfile")
-    if root or nested:
-        return Choice("", "none", f"several requirements files: {', '.join(root + nested)}")
     return Choice("", "none", f"looked at: {LOOKED_FOR_DEPENDENCIES}")
+
+
+def _requirements_file(inventory: dict[str, Any]) -> str:
+    """The root requirements.txt, else a production one, else the only one, shallowest first."""
+    files = [
+        f
+        for f in inventory.get("requirements_files", [])
+        if not _is_dev(f) and not re.match(r"^(docs?|tests?|examples?)/", f)
+    ]
+    by_depth: dict[int, list[str]] = {}
+    for path in files:
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        depth = 0 if folder in ("", "requirements") else folder.count("/") + 1
+        by_depth.setdefault(depth, []).append(path)
+    for depth in sorted(by_depth):
+        group = by_depth[depth]
+        plain = [f for f in group if f.rsplit("/", 1)[-1] == "requirements.txt"]
+        if len(plain) == 1:
+            return plain[0]
+        for word in _PRODUCTION_REQUIREMENTS:
+            named = [f for f in group if word in f.rsplit("/", 1)[-1].lower()]
+            if len(named) == 1:
+                return named[0]
+        if len(group) == 1:
+            return group[0]
+    return ""
+
+
+def _through_single_includes(inventory: dict[str, Any], path: str) -> str:
+    includes = inventory.get("requirements_includes", [])
+    own = {d.get("source", "").rsplit(":", 1)[0] for d in inventory.get("dependencies", [])}
+    for _ in range(5):
+        mine = [i["includes"] for i in includes if i["file"] == path]
+        if path in own or len(mine) != 1 or mine[0] not in inventory.get("requirements_files", []):
+            return path
+        path = mine[0]
+    return path
+
+
+def requirements_closure(inventory: dict[str, Any], path: str) -> list[str]:
+    """path and every file it includes, at any depth: the build stage copies all of them."""
+    includes = inventory.get("requirements_includes", [])
+    closure, todo = [], [path]
+    while todo:
+        current = todo.pop(0)
+        if current in closure:
+            continue
+        closure.append(current)
+        todo.extend(i["includes"] for i in includes if i["file"] == current)
+    return closure
 
 
 def _is_dev(path: str) -> bool:

@@ -224,7 +224,9 @@ def test_your_edits_are_merged_into_the_next_step(legacy: Path) -> None:
 
 @pytest.mark.parametrize("name", ["Dockerfile", "dockerfile"])
 def test_a_users_dockerfile_is_kept_aside_and_later_steps_merge(legacy: Path, name: str) -> None:
-    theirs = 'FROM python:3.9-slim\nRUN apt-get update && apt-get install -y libpq5\nCMD ["./run.sh"]\n'
+    theirs = (
+        'FROM python:3.9-slim\nRUN apt-get update && apt-get install -y libpq5\nCMD ["./run.sh"]\n'
+    )
     (legacy / name).write_text(theirs)
     git(legacy, "add", name)
     git(legacy, "commit", "--quiet", "--message", "An old Dockerfile")

@@ -195,7 +195,26 @@ def parse_compose(rel: str, text: str) -> Inventory:
         found.environment.extend(_compose_environment(service.get("environment"), source))
         if command:
             _add_candidate(found, command, source, "compose", str(name), ports)
+            found.start_candidates[-1].workdir = _build_context(service.get("build"), rel)
     return found
+
+
+def _build_context(build: Any, rel: str) -> str | None:
+    """The repo directory a compose service's image is built from: where its command runs."""
+    context = build.get("context", ".") if isinstance(build, dict) else build
+    if not isinstance(context, str) or "://" in context:
+        return None
+    base = rel.rsplit("/", 1)[0] if "/" in rel else ""
+    path = f"{base}/{context}" if base else context
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/".join(parts) or None
 
 
 def _compose_command(value: Any) -> str:

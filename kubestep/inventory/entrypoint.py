@@ -21,6 +21,12 @@ _TEST_NAME = re.compile(r"test|check[-_]?style|lint")
 _TEST_COMMAND = re.compile(r"\b(pytest|py\.test|nosetests|tox|unittest)\b")
 _START_TARGETS = {"run", "start", "serve", "server", "up"}
 _README_COMMAND = re.compile(r"^\s*(?:\$\s+|>\s+)?(.*\S)\s*$")
+# A script that only works on the old box: absolute paths of its layout, a venv to activate.
+_HOST_BOUND = re.compile(
+    r"(^|[\s;&])(cd\s+(?![\"']?\$\(dirname)\S+|(source|\.)\s+\S*activate\b|\S*/(opt|srv|home|var/www|usr/local/\w+)/\S+)",
+    re.M,
+)
+_DAEMON = re.compile(r"\s(--daemon|-D)\b")
 _HOST_PROGRAM = re.compile(r"^(?:\S*/)?(?:venv|\.venv|env|virtualenv|bin)/(?:bin/)?([\w.-]+)$")
 
 
@@ -67,20 +73,58 @@ def _read_procfile(rel: str, text: str, found: Inventory) -> None:
             found.processes.append(Process(name=name, command=command, source=at(rel, number)))
 
 
-def _read_script(tree: SourceTree, rel: str, text: str, started: bool, found: Inventory) -> bool:
-    """Server lines of a script; the candidate runs the script itself, as the old box did."""
+def _read_script(
+    tree: SourceTree, rel: str, text: str, started: str | None, found: Inventory
+) -> bool:
+    """Server lines of a script. The candidate runs the script itself, as the old box did,
+    unless the script only works there (absolute paths, `cd`, a venv to activate, a server
+    sent to the background): then its server line runs directly, its variables resolved."""
     known = shell.variables(text)
+    host_bound = _host_bound(text)
     added = False
     for number, line in shell.logical_lines(text):
         if roles.classify_safely(line, known=known)[0] not in roles.STARTABLE:
             continue
-        candidate = _add(found, line, at(rel, number), "script", None, known)
-        if candidate is not None:
-            candidate.script, candidate.started_by = rel, started
+        foreground = _DAEMON.sub("", line).rstrip(" &")
+        candidate = _add(found, foreground, at(rel, number), "script", None, known)
+        if candidate is None:
+            continue
+        candidate.script, candidate.started_by = rel, started
+        if host_bound or foreground != line:
+            why = (
+                "sends the server to the background"
+                if foreground != line
+                else (
+                    f"assumes the old box ({host_bound.group(0).strip()!r})" if host_bound else ""
+                )
+            )
+            candidate.command = _resolved(candidate.command, known)
+            candidate.note = f"{rel} {why}: its server line runs directly"
+        else:
             candidate.note = "; ".join(filter(None, [f"runs: {candidate.command}", candidate.note]))
             candidate.command = _script_command(tree, rel, text)
-            added = True
+        added = True
     return added
+
+
+def _host_bound(text: str) -> re.Match[str] | None:
+    """The first line part that ties a script to the old box, unless the script tests for it
+    first (`if [ -f /opt/app/venv/bin/activate ]`): a guarded path is container-safe."""
+    tested = set(re.findall(r"(?:-[fedx]|test\s+-[fedx])\s+[\"']?([^\s\"'\]]+)", text))
+    for match in _HOST_BOUND.finditer(text):
+        words = re.findall(r"/[^\s\"';&]+", match.group(0))
+        if not words or not any(word in tested for word in words):
+            return match
+    return None
+
+
+def _resolved(line: str, known: dict[str, shell.Expanded]) -> str:
+    """A script's line with its own variables filled in; environment variables stay."""
+    words = []
+    for word in line.split():
+        expanded = shell.expand(word, known)
+        words.append(expanded.text if expanded.resolved and "$" not in expanded.text else word)
+    return " ".join(word for word in words if word)
 
 
 def _script_command(tree: SourceTree, rel: str, text: str) -> str:
@@ -113,7 +157,7 @@ def _localised(tree: SourceTree, command: str) -> str:
     `/srv/app/venv/bin/gunicorn -c /etc/app/gunicorn.py` becomes `gunicorn -c gunicorn.py`
     when the repo has that file: the image puts its venv on PATH and the repo at its WORKDIR.
     """
-    words = command.split()
+    words = roles.compact_templates(command).split()
     for index, word in enumerate(words):
         program = _HOST_PROGRAM.match(word)
         if index == 0 and program:
@@ -134,6 +178,7 @@ def _inherit_server_config(candidate: StartCandidate, everything: list[StartCand
         candidate.port, candidate.port_env = config.port, config.port_env
         candidate.port_note = f"from {config.source.rsplit(':', 1)[0]}"
     candidate.app = candidate.app or config.app
+    candidate.loopback = candidate.loopback or config.loopback
     if candidate.workers is None:
         candidate.workers, candidate.workers_env = config.workers, config.workers_env
 

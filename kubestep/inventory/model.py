@@ -43,6 +43,15 @@ class Entrypoint:
 
 
 @dataclass
+class RequirementsInclude:
+    """`-r other.txt` (or a bare file path) in a requirements file: pip reads both."""
+
+    file: str
+    includes: str
+    source: str
+
+
+@dataclass
 class Dependency:
     name: str
     spec: str
@@ -223,6 +232,8 @@ class StartCandidate:
     workers_env: str | None = None
     script: str | None = None
     started_by: str | None = None
+    workdir: str | None = None
+    loopback: bool = False
     note: str | None = None
 
 
@@ -276,6 +287,7 @@ class Inventory:
     entrypoint: Entrypoint = field(default_factory=Entrypoint)
     dependencies: list[Dependency] = field(default_factory=list)
     requirements_files: list[str] = field(default_factory=list)
+    requirements_includes: list[RequirementsInclude] = field(default_factory=list)
     config: Config = field(default_factory=Config)
     backing_services: list[BackingService] = field(default_factory=list)
     system_packages: list[SystemPackage] = field(default_factory=list)
@@ -291,6 +303,8 @@ class Inventory:
     environment: list[EnvVar] = field(default_factory=list)
     start_candidates: list[StartCandidate] = field(default_factory=list)
     container_files: list[ContainerFile] = field(default_factory=list)
+    # Python files that only Python 2 parses (print statements, `except E, e`), with where.
+    python2_files: list[Evidence] = field(default_factory=list)
     readme: Readme | None = None
     warnings: list[ReadWarning] = field(default_factory=list)
 
@@ -330,6 +344,7 @@ _ENTRYPOINT_FACTS = ("app", "server", "command", "port", "workers", "settings")
 _LIST_FACTS = (
     "dependencies",
     "requirements_files",
+    "requirements_includes",
     "backing_services",
     "system_packages",
     "users",
@@ -344,5 +359,6 @@ _LIST_FACTS = (
     "environment",
     "start_candidates",
     "container_files",
+    "python2_files",
     "warnings",
 )

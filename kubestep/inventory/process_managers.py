@@ -156,6 +156,8 @@ def parse_gunicorn_config(rel: str, text: str) -> Inventory:
         candidate.role = CONFIG_ROLE
     if not isinstance(bind, str):
         candidate.port, candidate.port_note = None, "no literal bind"
+    elif bind.startswith(("127.0.0.1", "localhost")):
+        candidate.loopback = True
     found.start_candidates.append(candidate)
     return found
 

@@ -7,9 +7,10 @@ surely than code does, so they run after those readers and only fill what is sti
 from __future__ import annotations
 
 import ast
+import re
 
 from kubestep.inventory import roles
-from kubestep.inventory.model import Fact, Inventory, StartCandidate
+from kubestep.inventory.model import Evidence, Fact, Inventory, StartCandidate
 from kubestep.inventory.tree import SourceTree, at
 
 # Constructor or factory name -> (framework, kind of application object).
@@ -33,6 +34,10 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
         module = tree.python(rel)
         if isinstance(module, SyntaxError):
             result.warn(at(rel, module.lineno or 1), f"Python syntax error: {module.msg}")
+            if _PYTHON2.search(module.msg or "") or _python2_line(tree.text(rel) or "", module):
+                result.python2_files.append(
+                    Evidence(value=module.msg or "syntax", source=at(rel, module.lineno or 1))
+                )
             continue
         _read_module(rel, module, result, apps)
     if found.entrypoint.app is None and apps:
@@ -40,6 +45,20 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
         apps.sort(key=lambda fact: (not fact.value.split(":")[0].endswith(_ENTRY_MODULES),))
         result.entrypoint.app = apps[0]
     return result
+
+
+_PYTHON2 = re.compile(r"Missing parentheses in call to '(print|exec)'|Did you mean print")
+_PYTHON2_LINE = re.compile(
+    r"^\s*(print\s+[\"'\w]|except\s+[\w.]+\s*,\s*\w+\s*:|raise\s+\w+\s*,|exec\s+[\"'])"
+    r"|\bur?[\"']|\b0[0-7]+\b|<>"
+)
+
+
+def _python2_line(text: str, error: SyntaxError) -> bool:
+    """Whether the line a SyntaxError points at is Python 2 syntax."""
+    lines = text.splitlines()
+    line = lines[error.lineno - 1] if error.lineno and error.lineno <= len(lines) else ""
+    return bool(_PYTHON2_LINE.search(line))
 
 
 _ENTRY_MODULES = ("wsgi", "asgi", "web", "app", "main", "server")
@@ -169,7 +188,7 @@ def _env_int_default(node: ast.expr) -> tuple[int | None, str | None]:
             default = args[1] if len(args) > 1 else None
             value = default.value if isinstance(default, ast.Constant) else None
             try:
-                number = int(value) if value is not None else None
+                number = int(str(value)) if isinstance(value, int | str) else None
             except (TypeError, ValueError):
                 number = None
             return number, name if isinstance(name, str) else None

@@ -13,7 +13,7 @@ import re
 import tomllib
 from typing import Any
 
-from kubestep.inventory.model import Dependency, Fact, Inventory
+from kubestep.inventory.model import Dependency, Fact, Inventory, RequirementsInclude
 from kubestep.inventory.tree import SourceTree, at, line_of
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -60,7 +60,15 @@ def _parse_requirements(rel: str, text: str) -> Inventory:
         line = re.sub(r"(^|\s)#.*$", "", raw).strip()
         if not line:
             continue
-        if line.startswith(("-r", "--requirement", "-c", "--constraint")):
+        include = re.match(r"^(?:-r|--requirement|-c|--constraint)[\s=]*(\S+)$", line)
+        if include is None and re.match(r"^[\w./-]+\.(txt|in)$", line):
+            include = re.match(r"^(\S+)$", line)
+            found.warn(at(rel, number), f"{line!r} names a file: read as `-r {line}`")
+        if include is not None:
+            base = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+            found.requirements_includes.append(
+                RequirementsInclude(rel, _normal_path(base + include.group(1)), at(rel, number))
+            )
             continue  # included files are read on their own
         if line.startswith("-") and not line.startswith(("-e", "--editable")):
             continue  # pip options: index URLs, hashes, trusted hosts
@@ -71,6 +79,16 @@ def _parse_requirements(rel: str, text: str) -> Inventory:
         else:
             found.dependencies.append(item)
     return found
+
+
+def _normal_path(path: str) -> str:
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == ".." and parts:
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/".join(parts)
 
 
 def _parse_setup_py(rel: str, text: str) -> Inventory:

@@ -8,6 +8,7 @@ its process manager gives it (a Procfile `web:` is web whatever it runs).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from kubestep.inventory import commandline
 from kubestep.inventory.commandline import ServerCommand
@@ -66,6 +67,11 @@ def classify(
 _JINJA = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
 
 
+def compact_templates(line: str) -> str:
+    """`{{ app_dir }}` as one word `{{app_dir}}`, so a templated command splits into words."""
+    return _JINJA.sub(lambda match: "{{" + match.group(1) + "}}", line)
+
+
 def _jinja_as_shell(line: str) -> str:
     """`{{ app_dir }}/bin/gunicorn` (an Ansible or Chef template) read as `${app_dir}/bin/...`."""
     return re.sub(
@@ -89,6 +95,7 @@ def candidate(
     ValueError when its quoting is broken. A port that is only the server's default says so
     in `note`, so a surer source (a config file, EXPOSE) can replace it.
     """
+    line = compact_templates(line)
     role, command = classify(line, name, known)
     found = StartCandidate(
         command=re.sub(r"^\s*exec\s+", "", line.strip()),
@@ -109,7 +116,7 @@ def candidate(
     return found
 
 
-def has_default_port(found: StartCandidate | dict) -> bool:  # type: ignore[type-arg]
+def has_default_port(found: StartCandidate | dict[str, Any]) -> bool:
     """Whether the candidate's port is only its server's default (or not known at all)."""
     if isinstance(found, dict):
         return found.get("port") is None or "default" in (found.get("port_note") or "")

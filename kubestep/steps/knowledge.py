@@ -74,6 +74,14 @@ def check_files(answers: Answers) -> dict[str, str]:
 def require_decisions(changes: list[Change], target: Path, answers: Answers) -> list[Change]:
     """Stop before a Dockerfile starts a guess: the web process must be decided or answered."""
     legacy = answers.get("legacy", {})
+    python2 = [f for f in legacy.get("python2_files", []) if not f["source"].startswith("fabfile")]
+    app_file = legacy.get("app", "").split(":")[0].replace(".", "/")
+    if len(python2) >= 2 or (app_file and any(f["source"].startswith(app_file) for f in python2)):
+        where = ", ".join(f"{item['source']} ({item['value']})" for item in python2[:3])
+        raise StepError(
+            f"the code is Python 2 ({len(python2)} files, e.g. {where}): kubestep's images "
+            "run Python 3.11; port it first (e.g. with 2to3 or pyupgrade), then rerun"
+        )
     if not legacy.get("start_argv"):
         question = legacy.get("start", {}).get("question", "")
         if not legacy.get("app") and "no command" in question:
