@@ -206,6 +206,8 @@ def _container_command(candidate: dict[str, Any]) -> tuple[str, list[str]]:
     command = candidate["command"].strip()
     server = candidate.get("server") or ""
     notes: list[str] = []
+    if candidate.get("script") and candidate["script"] in command:
+        return command, notes  # the script itself runs: its server line is its own business
 
     def edit(pattern: re.Pattern[str], replacement: str, why: str) -> None:
         nonlocal command
@@ -235,6 +237,9 @@ def _container_command(candidate: dict[str, Any]) -> tuple[str, list[str]]:
     if server == "gunicorn" and candidate.get("loopback") and "--bind 0.0.0.0" not in command:
         command = f"{command} --bind 0.0.0.0:${{PORT}}"
         notes.append("--bind 0.0.0.0:$PORT added: its config binds the loopback interface")
+    if server == "uwsgi" and candidate.get("loopback") and "--http" not in command:
+        command = f"{command} --http-socket :${{PORT}}"
+        notes.append("--http-socket :$PORT added: its .ini serves no HTTP on every interface")
     workdir = (candidate.get("workdir") or "").strip("/")
     if workdir and workdir != "." and not command.startswith("cd "):
         command = f"cd {shlex.quote(workdir)} && {command}"

@@ -29,10 +29,10 @@ def git(repo: Path, *arguments: str) -> str:
     return result.stdout.strip()
 
 
-def legacy_copy(destination: Path) -> Path:
-    """examples/legacy-app as a fresh git repository with one commit."""
+def legacy_copy(destination: Path, source: Path = EXAMPLE) -> Path:
+    """examples/legacy-app (or another legacy tree) as a fresh git repository with one commit."""
     shutil.copytree(
-        EXAMPLE, destination, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".venv")
+        source, destination, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".venv")
     )
     git(destination, "init", "--quiet")
     git(destination, "add", "--all")

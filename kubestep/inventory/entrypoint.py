@@ -90,7 +90,10 @@ def _read_script(
         if candidate is None:
             continue
         candidate.script, candidate.started_by = rel, started
-        if host_bound or foreground != line:
+        if _needs_container_changes(candidate):
+            candidate.command = _resolved(candidate.command, known)
+            candidate.note = f"{rel} binds where a container cannot be reached: its line runs"
+        elif host_bound or foreground != line:
             why = (
                 "sends the server to the background"
                 if foreground != line
@@ -105,6 +108,15 @@ def _read_script(
             candidate.command = _script_command(tree, rel, text)
         added = True
     return added
+
+
+def _needs_container_changes(candidate: StartCandidate) -> bool:
+    from kubestep import decide
+    from kubestep.inventory.plain import to_plain
+
+    plain = to_plain(candidate)
+    plain.pop("script", None)
+    return bool(decide.changes(plain))
 
 
 def _host_bound(text: str) -> re.Match[str] | None:

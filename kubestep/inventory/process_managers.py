@@ -122,8 +122,13 @@ def parse_uwsgi_ini(rel: str, text: str) -> Inventory:
             words += [f"--{key}", options[key].split()[0]]
     candidate = roles.candidate(" ".join(words), at(rel, 1), "uwsgi-ini")
     candidate.command = f"uwsgi --ini {rel}"
-    if "http" not in options and "http-socket" not in options and "socket" in options:
+    http = options.get("http") or options.get("http-socket") or ""
+    if not http:
+        candidate.port, candidate.port_note = None, "no HTTP socket: uwsgi protocol only"
+        candidate.loopback = True  # the container needs an HTTP socket on every interface
         candidate.note = "binds a uwsgi-protocol socket= (for a front web server), not HTTP"
+    elif http.startswith(("127.0.0.1", "localhost")):
+        candidate.loopback = True
     found.start_candidates.append(candidate)
     return found
 

@@ -1,0 +1,130 @@
+"""The start, port and requirements decisions on fixtures of the shapes real repos have."""
+
+from pathlib import Path
+
+import pytest
+
+from kubestep import decide
+from kubestep.answers import answers_from_inventory
+from kubestep.inventory import collect
+
+FIXTURES = Path(__file__).parent / "fixtures" / "inventory"
+
+
+def legacy(name: str, user: dict[str, object] | None = None) -> dict:  # type: ignore[type-arg]
+    answers = answers_from_inventory(collect(FIXTURES / name).to_dict(), 2, user)
+    return {"port": answers["port"], **answers["legacy"]}
+
+
+def test_an_existing_dockerfile_entrypoint_script_is_the_start_and_its_knowledge_is_read() -> None:
+    found = legacy("container-app")
+    assert found["start_argv"] == ["./boot.sh"]
+    assert found["start"]["source"] == "boot.sh:7"
+    assert "Dockerfile" in found["start"]["reason"]
+    assert found["port"] == 5000  # boot.sh binds :5000, the Dockerfile EXPOSEs it
+    assert found["system_packages"] == ["curl", "libpq5"]  # the final stage only
+    inventory = collect(FIXTURES / "container-app")
+    assert {(e.name, e.value) for e in inventory.environment} >= {("APP_MODE", "production")}
+    (dockerfile,) = [f for f in inventory.container_files if f.kind == "dockerfile"]
+    assert (dockerfile.base_image, dockerfile.exposes, dockerfile.user) == (
+        "python:3.9-slim",
+        [5000],
+        "shop",
+    )
+
+
+def test_requirements_follow_a_single_include_and_old_pins_get_build_packages() -> None:
+    found = legacy("container-app")
+    assert found["requirements"] == "requirements/base.txt"
+    assert found["requirements_files"] == ["requirements/base.txt"]
+    assert found["build_packages"]["build"] == ["gcc", "libpq-dev", "python3-dev"]
+    assert found["build_packages"]["runtime"] == ["libpq5"]
+
+
+def test_a_procfile_shell_line_runs_under_sh_with_the_server_execd() -> None:
+    found = legacy("procfile-shell")
+    assert found["start_argv"] == [
+        "/bin/sh",
+        "-c",
+        "cd src; python manage.py collectstatic --noinput; "
+        "exec waitress-serve --port=$PORT site.wsgi:application",
+    ]
+    assert found["port"] == 8080  # waitress's default, set as $PORT in the image
+    inventory = collect(FIXTURES / "procfile-shell")
+    assert [(p.name, p.command) for p in inventory.processes] == [
+        ("release", "cd src && python manage.py migrate --noinput"),
+        ("worker", "celery -A site worker -l info"),
+    ]
+
+
+def test_an_upstart_job_with_a_gunicorn_config_bound_to_loopback() -> None:
+    found = legacy("upstart-gunicorn")
+    command = "gunicorn -c deploy/gunicorn_config.py ledger.web:app --bind 0.0.0.0:${PORT}"
+    assert found["start_argv"] == ["/bin/sh", "-c", f"exec {command}"]
+    assert found["port"] == 9000  # from the config's bind
+    assert any("loopback" in change for change in found["start_changes"])
+    assert (found["requirements"], found["requirements_kind"]) == (".", "project")  # Poetry
+
+
+def test_supervisor_running_uwsgi_with_an_ini_that_speaks_only_the_uwsgi_protocol() -> None:
+    found = legacy("supervisor-uwsgi")
+    assert found["start_argv"] == [
+        "/bin/sh",
+        "-c",
+        "exec uwsgi --ini deploy/uwsgi.ini --http-socket :${PORT}",
+    ]
+    assert found["app"] == "app.wsgi:application"
+    assert (found["requirements_kind"], found["pip_specs"]) == (
+        "pipfile",
+        ["flask==2.3.3", "uwsgi", "rq==1.15.1"],
+    )
+    assert "gcc" in found["build_packages"]["build"]  # uwsgi has no wheel
+
+
+def test_two_equally_sure_web_commands_ask_naming_both() -> None:
+    found = legacy("two-servers")
+    assert found["start_argv"] == []
+    question = found["start"]["question"]
+    assert "--set start_command=" in question
+    assert "uvicorn api.main:app" in question and "gunicorn admin.wsgi:app" in question
+    answered = legacy("two-servers", {"start_command": "gunicorn admin.wsgi:app -b :8002"})
+    assert answered["start_argv"] == ["gunicorn", "admin.wsgi:app", "-b", ":8002"]
+    assert answered["port"] == 8002
+
+
+def test_a_repo_without_a_web_process_has_no_start() -> None:
+    found = legacy("no-web")
+    assert found["start_argv"] == [] and found["run_command"] == ""
+    assert "no command in the repo starts a web server" in found["start"]["question"]
+
+
+@pytest.mark.parametrize(
+    ("command", "server", "expected"),
+    [
+        ("poetry run uvicorn app:app", "uvicorn", "uvicorn app:app --host 0.0.0.0"),
+        ("gunicorn -b localhost:8000 app:app", "gunicorn", "gunicorn -b 0.0.0.0:8000 app:app"),
+        (
+            "gunicorn --bind unix:/run/a.sock a:app",
+            "gunicorn",
+            "gunicorn --bind 0.0.0.0:${PORT} a:app",
+        ),
+        (
+            "python manage.py runserver",
+            "django-runserver",
+            "python manage.py runserver 0.0.0.0:${PORT}",
+        ),
+        ("flask run", "flask", "flask run --host 0.0.0.0"),
+        ("daphne -b 0.0.0.0 -p 8000 a.asgi:app", "daphne", "daphne -b 0.0.0.0 -p 8000 a.asgi:app"),
+    ],
+)
+def test_container_commands_bind_every_interface(command: str, server: str, expected: str) -> None:
+    assert decide.container_command({"command": command, "server": server}) == expected
+
+
+def test_a_script_that_only_works_on_the_old_box_runs_its_server_line() -> None:
+    found = legacy("fastapi-app")  # start.sh: plain, container-safe
+    assert found["start_argv"][-1].endswith("start.sh")
+    example = answers_from_inventory(
+        collect(Path(__file__).parents[1] / "examples" / "legacy-app").to_dict(), 2
+    )["legacy"]
+    assert example["start_argv"] == ["./run.sh"]  # its venv activation is guarded by a test

@@ -1,0 +1,89 @@
+"""Step 2 on fixtures of real repositories' shapes: one Dockerfile that builds what they run."""
+
+from pathlib import Path
+
+import pytest
+
+from kubestep.errors import KubestepError, StepError
+from kubestep.migrate import migrate
+from tests.legacy_repo import GIT_IDENTITY, git, legacy_copy
+
+FIXTURES = Path(__file__).parent / "fixtures" / "inventory"
+
+
+@pytest.fixture(autouse=True)
+def identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+
+
+def migrated(tmp_path: Path, name: str, step: str = "2", sets: list[str] | None = None) -> Path:
+    repo = legacy_copy(tmp_path / name, FIXTURES / name)
+    migrate(repo, step, out=lambda line: None, sets=sets or [])
+    return repo
+
+
+def test_a_repo_with_its_own_dockerfile_and_includes(tmp_path: Path) -> None:
+    repo = migrated(tmp_path, "container-app", "3")
+    dockerfile = (repo / "Dockerfile").read_text()
+    assert "COPY requirements/base.txt /tmp/requirements/requirements/" in dockerfile
+    assert "--requirement /tmp/requirements/requirements/base.txt" in dockerfile
+    assert "libpq-dev" in dockerfile and 'CMD ["./boot.sh"]' in dockerfile
+    assert "EXPOSE 5000" in dockerfile
+    original = (FIXTURES / "container-app" / "Dockerfile").read_text()
+    assert (repo / "Dockerfile.legacy").read_text() == original
+    compose = (FIXTURES / "container-app" / "docker-compose.yml").read_text()
+    assert (repo / "docker-compose.legacy.yml").read_text() == compose
+    assert not (repo / "docker-compose.yml").exists()
+    message = git(repo, "log", "-2", "--format=%B")
+    assert "Dockerfile.legacy (your Dockerfile, word for word" in message
+
+
+def test_a_poetry_project_installs_itself(tmp_path: Path) -> None:
+    dockerfile = (migrated(tmp_path, "upstart-gunicorn") / "Dockerfile").read_text()
+    assert "COPY . /tmp/project/" in dockerfile and "pip install /tmp/project" in dockerfile
+    assert "requirements.txt" not in dockerfile
+    assert "--bind 0.0.0.0:${PORT}" in dockerfile
+    assert "# Changed for the container: --bind 0.0.0.0:$PORT added" in dockerfile
+
+
+def test_a_pipfile_is_installed_from_its_packages(tmp_path: Path) -> None:
+    dockerfile = (migrated(tmp_path, "supervisor-uwsgi") / "Dockerfile").read_text()
+    assert "pip install flask==2.3.3 uwsgi rq==1.15.1" in dockerfile
+    assert "COPY requirements" not in dockerfile
+
+
+def test_a_repo_with_no_web_process_stops_with_one_line_and_no_commit(tmp_path: Path) -> None:
+    repo = legacy_copy(tmp_path / "no-web", FIXTURES / "no-web")
+    with pytest.raises(StepError, match=r"^no web service found in .*no-web \(looked at: "):
+        migrate(repo, "2", out=lambda line: None)
+    assert git(repo, "log", "--format=%s") == "The legacy service"
+
+
+def test_an_unsure_start_stops_until_answered_and_the_answer_is_kept(tmp_path: Path) -> None:
+    repo = legacy_copy(tmp_path / "two-servers", FIXTURES / "two-servers")
+    with pytest.raises(StepError, match=r"cannot decide start_command: several commands"):
+        migrate(repo, "2", out=lambda line: None)
+    assert git(repo, "log", "--format=%s") == "The legacy service"
+    migrate(repo, "1", out=lambda line: None)  # step 1 needs no start command
+    migrate(repo, "2", out=lambda line: None, sets=["start_command=gunicorn admin.wsgi:app"])
+    assert 'CMD ["gunicorn", "admin.wsgi:app"]' in (repo / "Dockerfile").read_text()
+    assert "start_command: gunicorn admin.wsgi:app" in (repo / ".kubestep/answers.yml").read_text()
+    migrate(repo, "3", out=lambda line: None)  # the answer holds for later steps
+    assert 'CMD ["gunicorn", "admin.wsgi:app"]' in (repo / "Dockerfile").read_text()
+
+
+def test_a_bad_answer_is_one_line(tmp_path: Path) -> None:
+    repo = legacy_copy(tmp_path / "two-servers", FIXTURES / "two-servers")
+    with pytest.raises(KubestepError, match=r"--set 'colour=blue': use key=value with a key among"):
+        migrate(repo, "2", out=lambda line: None, sets=["colour=blue"])
+    with pytest.raises(KubestepError, match=r"is not a valid port|port"):
+        migrate(repo, "2", out=lambda line: None, sets=["port=80"])
+
+
+@pytest.mark.parametrize("name", ["container-app", "procfile-shell", "upstart-gunicorn"])
+def test_running_a_done_step_again_changes_nothing(tmp_path: Path, name: str) -> None:
+    repo = migrated(tmp_path, name, "3")
+    head = git(repo, "rev-parse", "HEAD")
+    migrate(repo, "3", out=lambda line: None)
+    assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""
