@@ -153,6 +153,9 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "build_packages": build_packages(inventory.get("dependencies", [])),
         "start_changes": decide.changes(start["candidate"]) if "candidate" in start else [],
         "python2_files": inventory.get("python2_files", []),
+        "dependency_names": sorted(
+            {d["name"] for d in inventory.get("dependencies", []) if d.get("scope") == "runtime"}
+        ),
         "dev_requirements": dev_requirements[0] if dev_requirements else "",
         "packages": _python_packages(app),
         "system_packages": sorted({p["name"] for p in packages}),

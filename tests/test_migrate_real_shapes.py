@@ -37,6 +37,7 @@ def test_a_repo_with_its_own_dockerfile_and_includes(tmp_path: Path) -> None:
     assert not (repo / "docker-compose.yml").exists()
     message = git(repo, "log", "-2", "--format=%B")
     assert "Dockerfile.legacy (your Dockerfile, word for word" in message
+    assert ".dockerignore (keeps .env out of the image though the app reads it" in message
 
 
 def test_a_poetry_project_installs_itself(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ stay where they are. Later steps merge kubestep's files three-way as usual.
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
 
 from kubestep.errors import StepError
@@ -66,3 +67,43 @@ def adopt_dockerfile(changes: list[Change], target: Path, answers: Answers) -> l
 
 def adopt_compose(changes: list[Change], target: Path, answers: Answers) -> list[Change]:
     return move_aside(changes, target, "compose.yaml", COMPOSE_NAMES)
+
+
+# Dependencies that load a dotenv file at run time, and the file each reads by default.
+_DOTENV_READERS = {"python-dotenv": ".env", "django-environ": ".env", "flask": ".flaskenv"}
+
+
+def note_ignored_runtime_files(
+    changes: list[Change], target: Path, answers: Answers
+) -> list[Change]:
+    """Say so when .dockerignore keeps out a file the app reads at run time (a dotenv file)."""
+    legacy = answers.get("legacy", {})
+    runtime = {
+        path
+        for name, path in _DOTENV_READERS.items()
+        if name in legacy.get("dependency_names", []) and (target / path).is_file()
+    }
+    config = legacy.get("config_file", {}).get("example") or ""
+    if config and not config.startswith("/"):
+        runtime.add(config)
+    adjusted = []
+    for change in changes:
+        if change.path == ".dockerignore" and change.file is not None and runtime:
+            patterns = [
+                line.strip()
+                for line in change.file.text.splitlines()
+                if line.strip() and not line.startswith(("#", "!"))
+            ]
+            ignored = sorted(
+                path
+                for path in runtime
+                if any(fnmatch.fnmatch(path, p.removeprefix("**/")) for p in patterns)
+            )
+            if ignored:
+                note = (
+                    f"keeps {', '.join(ignored)} out of the image though the app reads it at "
+                    "run time: its values come from the environment (config/*.env)"
+                )
+                change = Change(change.path, change.action, change.file, note)
+        adjusted.append(change)
+    return adjusted

@@ -10,7 +10,7 @@ from kubestep.errors import StepError
 from kubestep.jinja_ext import k8s_slug
 from kubestep.merge import Change
 from kubestep.steps import Answers, Step
-from kubestep.steps.adopt import adopt_dockerfile
+from kubestep.steps.adopt import adopt_dockerfile, note_ignored_runtime_files
 
 _HEADER = (
     "#!/bin/sh\n"
@@ -92,6 +92,7 @@ def require_decisions(changes: list[Change], target: Path, answers: Answers) -> 
                 "with `inv migrate ... --set start_command='...'`"
             )
         raise StepError(question or "kubestep cannot decide start_command")
+    changes = note_ignored_runtime_files(changes, target, answers)
     return adopt_dockerfile(changes, target, answers)
 
 
