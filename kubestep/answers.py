@@ -108,6 +108,37 @@ def _python_packages(app: str) -> list[str]:
     return [app.split(":")[0].split(".")[0]] if app else ["."]
 
 
+# The program a server command runs, and the distribution that provides it.
+_SERVER_DISTRIBUTIONS = {
+    "gunicorn": "gunicorn",
+    "uwsgi": "uwsgi",
+    "uvicorn": "uvicorn",
+    "hypercorn": "hypercorn",
+    "daphne": "daphne",
+    "waitress-serve": "waitress",
+    "flask": "flask",
+}
+
+
+def _decision_notes(
+    inventory: dict[str, Any], start: dict[str, Any], requirements: decide.Choice
+) -> list[str]:
+    """What a reviewer of step 2 must know about its decisions: printed and in the README."""
+    notes = []
+    if requirements.reason == "none":
+        notes.append(
+            f"no Python dependencies found ({requirements.source}): the image installs none"
+        )
+    distribution = _SERVER_DISTRIBUTIONS.get(start.get("server") or "")
+    names = {d.get("name") for d in inventory.get("dependencies", [])}
+    if distribution and requirements.reason != "project" and distribution not in names:
+        notes.append(
+            f"the start command runs {start['server']}, which no dependency declares: "
+            f"add {distribution} to the requirements or the image cannot start"
+        )
+    return notes
+
+
 def _port(inventory: dict[str, Any], start: dict[str, Any], user: dict[str, Any]) -> int:
     return int(decide.port(inventory, start.get("candidate", {}), user).value)
 
@@ -133,7 +164,9 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
     config_file = _config_file(inventory)
     readme = inventory.get("readme") or {}
     app = start.get("app") or _value(inventory.get("entrypoint", {}).get("app"), "")
+    notes = _decision_notes(inventory, start, requirements)
     return {
+        "notes": notes,
         "app": app,
         "start": {key: value for key, value in start.items() if key != "candidate"},
         "start_argv": start.get("argv", []),

@@ -169,6 +169,9 @@ def migrate(
             out(
                 f"  {change.action:6} {change.path}" + (f"  ({change.note})" if change.note else "")
             )
+        if next_step.number == 2:
+            for note in after.get("legacy", {}).get("notes", []):
+                out(f"  warning: {note}")
         results.append(result)
         before, base = after, theirs  # the next step starts from this render
     return results

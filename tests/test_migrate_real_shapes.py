@@ -88,3 +88,16 @@ def test_running_a_done_step_again_changes_nothing(tmp_path: Path, name: str) ->
     head = git(repo, "rev-parse", "HEAD")
     migrate(repo, "3", out=lambda line: None)
     assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""
+
+
+def test_no_dependencies_copies_none_and_says_where_it_looked(tmp_path: Path) -> None:
+    lines: list[str] = []
+    repo = legacy_copy(tmp_path / "no-requirements", FIXTURES / "no-requirements")
+    migrate(repo, "2", out=lines.append)
+    dockerfile = (repo / "Dockerfile").read_text()
+    assert "COPY requirements" not in dockerfile and "pip install" not in dockerfile
+    assert 'CMD ["gunicorn", "--bind", "0.0.0.0:8081", "hello:application"]' in dockerfile
+    warnings = [line for line in lines if line.startswith("  warning: ")]
+    assert any("no Python dependencies found (looked at: requirements*.txt" in w for w in warnings)
+    assert any("runs gunicorn, which no dependency declares" in w for w in warnings)
+    assert "which no dependency declares" in (repo / "README.rst").read_text()

@@ -1,0 +1,51 @@
+"""Docker tier: a repo started by a Procfile shell line builds with `make docker_build` and
+serves through `make run_local`; the server, exec'd by the shell, stops on SIGTERM."""
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from kubestep.migrate import migrate
+from tests.docker_helpers import compose_leftovers, docker, free_port, http_get
+from tests.legacy_repo import GIT_IDENTITY, legacy_copy
+from tests.render import make
+
+pytestmark = pytest.mark.docker
+FIXTURE = Path(__file__).parent / "fixtures" / "inventory" / "flask-procfile"
+
+
+def test_a_procfile_shell_line_builds_serves_and_stops_on_sigterm(
+    tmp_path: Path, base_image: str, ca_bundle: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    repo = legacy_copy(tmp_path / "greeter", FIXTURE)
+    migrate(repo, "3", out=lambda line: None)
+    dockerfile = (repo / "Dockerfile").read_text()
+    assert '"/bin/sh", "-c", "python -c \\"import greeter\\" && exec gunicorn' in dockerfile
+    port = free_port()
+    variables = {"BASE_IMAGE": base_image, "CA_BUNDLE": ca_bundle or "", "LOCAL_PORT": str(port)}
+    variables["TAG"] = "real-shapes"
+    try:
+        started = make(repo, "run_local", **variables)
+        assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
+        assert http_get(f"http://127.0.0.1:{port}/") == (200, "hello from greeter")
+        container = docker(
+            "ps",
+            "-q",
+            "--filter",
+            "label=com.docker.compose.project=greeter",
+            "--filter",
+            "label=com.docker.compose.service=app",
+        )
+        begun = time.monotonic()
+        subprocess.run(
+            ["docker", "stop", "--time", "20", container], check=True, capture_output=True
+        )
+        assert time.monotonic() - begun < 8, "gunicorn did not get SIGTERM through the shell"
+    finally:
+        stopped = make(repo, "stop_local", **variables)
+    assert stopped.returncode == 0, stopped.stderr
+    assert compose_leftovers("greeter") == {}
