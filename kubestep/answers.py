@@ -4,12 +4,14 @@ Data flows one way: inventory (what the legacy repo has) -> answers (what to ren
 are plain data so that they can be recorded in .copier-answers.yml and edited there.
 """
 
+import re
 from typing import Any
 
 from kubestep import decide
 from kubestep.build_packages import build_packages
 from kubestep.catalog import CATALOG
 from kubestep.jinja_ext import k8s_slug
+from kubestep.secrets import secret_looking
 
 # What every Python base image already has; the Dockerfile installs only the rest.
 _BASE_IMAGE_PACKAGES = {
@@ -120,6 +122,31 @@ _SERVER_DISTRIBUTIONS = {
 }
 
 
+# Variables kubestep's image sets itself, or that belong to the old image's layout.
+_IMAGE_OWNED_ENV = re.compile(
+    r"^(PATH|HOME|LANG|LC_\w+|PYTHON\w*|PIP_\w+|PORT|VIRTUAL_ENV|DEBIAN_FRONTEND|TZ|"
+    r"SERVICE_NAME|SERVICE_VERSION|GIT_REVISION|BUILD_TIME)$"
+)
+
+
+def _image_environment(inventory: dict[str, Any]) -> dict[str, str]:
+    """ENV of the repo's top-level Dockerfile that the app may need (FLASK_APP=...), without
+    secrets, paths of the old image or what kubestep's image sets itself."""
+    result: dict[str, str] = {}
+    for variable in inventory.get("environment", []):
+        source = variable.get("source", "")
+        value = variable.get("value")
+        if not re.match(r"^[Dd]ockerfile:\d+$", source) or value is None:
+            continue
+        name = variable["name"]
+        if _IMAGE_OWNED_ENV.match(name) or secret_looking(name, str(value)) or "$" in str(value):
+            continue
+        if str(value).startswith("/"):
+            continue  # a path of the old image's layout
+        result[name] = str(value)
+    return result
+
+
 def _decision_notes(
     inventory: dict[str, Any], start: dict[str, Any], requirements: decide.Choice
 ) -> list[str]:
@@ -167,6 +194,7 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
     notes = _decision_notes(inventory, start, requirements)
     return {
         "notes": notes,
+        "image_env": _image_environment(inventory),
         "app": app,
         "start": {key: value for key, value in start.items() if key != "candidate"},
         "start_argv": start.get("argv", []),

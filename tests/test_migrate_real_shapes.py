@@ -30,6 +30,7 @@ def test_a_repo_with_its_own_dockerfile_and_includes(tmp_path: Path) -> None:
     assert "--requirement /tmp/requirements/requirements/base.txt" in dockerfile
     assert "libpq-dev" in dockerfile and 'CMD ["./boot.sh"]' in dockerfile
     assert "EXPOSE 5000" in dockerfile
+    assert "ENV APP_MODE=production" in dockerfile  # the ENV its own Dockerfile set
     original = (FIXTURES / "container-app" / "Dockerfile").read_text()
     assert (repo / "Dockerfile.legacy").read_text() == original
     compose = (FIXTURES / "container-app" / "docker-compose.yml").read_text()
