@@ -361,3 +361,13 @@ def test_status_shows_done_steps_and_what_comes_next(legacy: Path) -> None:
     assert "[             done]  1" in result.stdout
     assert "[             next]  2" in result.stdout
     assert "+ checks/" in result.stdout
+
+
+def test_a_lowercase_makefile_does_not_shadow_kubesteps(legacy: Path) -> None:
+    git(legacy, "mv", "Makefile", "makefile")
+    git(legacy, "commit", "--quiet", "--message", "A lowercase makefile")
+    original = (legacy / "makefile").read_text()
+    migrate(legacy, "1", out=lambda line: None)
+    assert not (legacy / "makefile").exists()
+    assert (legacy / "legacy.mk").read_text() == original
+    assert "include legacy.mk" in (legacy / "Makefile").read_text()

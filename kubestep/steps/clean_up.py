@@ -4,6 +4,7 @@ what it can run and explain."""
 
 from pathlib import Path
 
+from kubestep.errors import StepError
 from kubestep.merge import Change, File, read_file
 from kubestep.steps import Answers, Step
 
@@ -41,6 +42,32 @@ def adopt_legacy_readme(changes: list[Change], target: Path, answers: Answers) -
     return adjusted
 
 
+# Names GNU make reads before `Makefile`: a user file there would shadow kubestep's Makefile.
+SHADOWING_MAKEFILES = ("GNUmakefile", "makefile")
+
+
+def adopt_legacy_makefile(changes: list[Change], target: Path) -> list[Change]:
+    """A `makefile` or `GNUmakefile` becomes legacy.mk, as an old `Makefile` does."""
+    taken = {change.path for change in changes if change.action != "delete"}
+    for name in SHADOWING_MAKEFILES:
+        user = read_file(target, name)
+        if user is None:
+            continue
+        if "legacy.mk" in taken or read_file(target, "legacy.mk") is not None:
+            raise StepError(f"both {name} and another Makefile exist: merge them into one first")
+        changes = [
+            *changes,
+            Change("legacy.mk", "add", user, f"your {name}, unchanged; Makefile includes it"),
+            Change(name, "delete", note="moved to legacy.mk: make would read it before Makefile"),
+        ]
+        taken.add("legacy.mk")
+    return changes
+
+
+def clean_up(changes: list[Change], target: Path, answers: Answers) -> list[Change]:
+    return adopt_legacy_readme(adopt_legacy_makefile(changes, target), target, answers)
+
+
 STEP = Step(
     number=1,
     label="1",
@@ -50,5 +77,5 @@ STEP = Step(
         "README.rst from the inventory (the old README kept in its own section)",
         ".kubestep/inventory.yml: everything kubestep found, with sources",
     ],
-    adjust=adopt_legacy_readme,
+    adjust=clean_up,
 )
