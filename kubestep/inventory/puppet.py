@@ -54,16 +54,17 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
         module = unit.label.split(" ", 1)[1].split("::", 1)[0]
         if unit.label.startswith(("module ", "class ", "define ")):
             unit.vendored = unit.vendored or listed.get(scope.normal(module))
+    clues = scope.clues(tree, found)
     chosen_facts, chosen = scope.select(
-        list(units.values()), scope.clues(tree, found), "puppet", [own_author] if own_author else []
+        list(units.values()), clues, "puppet", [own_author] if own_author else []
     )
     for unit in units.values():  # syntax errors in vendored code are not the user's concern
         if not unit.vendored:
             result.warnings.extend(w for w in unit.facts.warnings if "Puppet syntax" in w.message)
     result.merge(chosen_facts)
     result.warnings = [w for i, w in enumerate(result.warnings) if w not in result.warnings[:i]]
-    named = next((unit for unit in chosen if unit.module), None)
-    if named is not None and named.module:
+    named = next((u for u in chosen if u.module and scope.normal(u.module) in clues.names), None)
+    if named is not None and named.module:  # a module named after a tool does not name it
         result.service = ServiceInfo(name=dns_label(named.module), source=named.source)
     return result
 

@@ -10,7 +10,7 @@ evidence that they deploy the service, and says what it left out and why.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -67,6 +67,7 @@ class Clues:
     users: set[str]
     config_paths: set[str]
     config_names: set[str]
+    read: Callable[[str], str | None] = lambda rel: None
 
 
 def normal(name: str) -> str:
@@ -94,6 +95,7 @@ def clues(tree: SourceTree, found: Inventory) -> Clues:
         users={unit.user for unit in units if unit.user},
         config_paths=config_paths,
         config_names=config_names,
+        read=tree.text,
     )
 
 
@@ -124,6 +126,10 @@ def evidence(unit: Unit, found: Clues) -> tuple[list[str], list[str]]:
     for command in _commands(facts):
         if commandline.mentions_server(command) or _DEPLOYS_CODE.search(command):
             strong.append(f"deploys the code: {_short(command)}")
+    for item in facts.managed_files:
+        text = found.read(item.template_file) if item.template_file else None
+        if text and commandline.mentions_server(text):
+            strong.append(f"its template {item.template_file} starts the server")
     weak = sorted({f"mentions {word}" for word in _words(facts) if word in found.names})
     return strong, weak
 
