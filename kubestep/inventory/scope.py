@@ -126,6 +126,11 @@ def evidence(unit: Unit, found: Clues) -> tuple[list[str], list[str]]:
     for command in _commands(facts):
         if commandline.mentions_server(command) or _DEPLOYS_CODE.search(command):
             strong.append(f"deploys the code: {_short(command)}")
+    strong += [
+        f"installs the server {d.name}"
+        for d in facts.dependencies
+        if commandline.mentions_server(d.name)
+    ]
     for item in facts.managed_files:
         text = found.read(item.template_file) if item.template_file else None
         if text and commandline.mentions_server(text):
