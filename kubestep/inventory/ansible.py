@@ -20,7 +20,7 @@ from kubestep.inventory.ansible_vars import Resolver, YamlError, load, marked, u
 from kubestep.inventory.model import Inventory, ServiceInfo, ServiceUnit
 from kubestep.inventory.naming import dns_label
 from kubestep.inventory.scope import Unit
-from kubestep.inventory.tree import SourceTree, at
+from kubestep.inventory.tree import SourceTree, at, line_of
 
 _PLAY = re.compile(r"^\s*-?\s*(hosts|import_playbook)\s*:", re.MULTILINE)
 _TASK_LISTS = ("pre_tasks", "tasks", "post_tasks", "handlers")
@@ -46,7 +46,7 @@ class _Reader:
         return self._loaded[rel]
 
     def find(self, bases: list[str], name: str) -> str | None:
-        for base in bases:
+        for base in bases or [""]:
             rel = (
                 posixpath.normpath(posixpath.join(base, name)) if base else posixpath.normpath(name)
             )
@@ -89,7 +89,7 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
 def _roles(tree: SourceTree) -> dict[str, str]:
     """Role name -> its directory, for every directory holding tasks/main.yml."""
     roles: dict[str, str] = {}
-    for rel in tree.matching("tasks/main.yml", "tasks/main.yaml"):
+    for rel in tree.matching("tasks/main.yml", "tasks/main.yaml", "*/tasks/main.y*ml"):
         root = rel.rsplit("/tasks/", 1)[0] if "/tasks/" in rel else ""
         name = root.rsplit("/", 1)[-1] if root else tree.root.name
         roles.setdefault(name, root)
@@ -272,9 +272,11 @@ def _unit_templates(reader: _Reader, context: Context, facts: Inventory) -> None
     """systemd units the tasks install from the repo, rendered with the unit's variables."""
     for rel, dest, _ in context.unit_files:
         name = PurePosixPath(dest).name.removesuffix(".service")
-        rendered = context.resolver.partial(reader.tree.text(rel) or "")
-        parsed = systemd.parse(rel, rendered)
+        original = reader.tree.text(rel) or ""
+        parsed = systemd.parse(rel, context.resolver.partial(original))
         for unit in parsed.services:
+            if unit.command:  # Jinja blocks may have shifted lines: point at the template's
+                unit.source = at(rel, line_of(original, "ExecStart"))
             _merge_unit(facts, _resolved_unit(unit, name, facts), rel)
         facts.environment.extend(v for v in parsed.environment if not marked(v.value or ""))
     context.unit_files.clear()

@@ -317,7 +317,7 @@ def _include(args: Any, context: Context, found: Inventory, task: dict[str, Any]
         return
     loaded = context.load_tasks(context.resolver.text(name), context.rel)
     if loaded is None:
-        found.warn(_source(context, task), f"{_label(task)}: {name} not found in the repo")
+        found.warn(_source(context, task), f"{_label(task)}: {name} not found or not a task list")
         return
     rel, tasks = loaded
     read_tasks(

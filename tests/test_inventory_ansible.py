@@ -1,0 +1,141 @@
+"""Ansible playbooks and roles: tasks as facts, variables, unit templates, scope, bad YAML."""
+
+from pathlib import Path
+
+import yaml
+
+from kubestep.inventory import collect
+from kubestep.inventory.ansible_vars import Resolver, Unresolved, parse_kv
+
+FIXTURES = Path(__file__).parent / "fixtures" / "inventory"
+ROLE = "roles/tasks_api"
+
+
+def test_role_tasks_become_facts_with_variables_resolved() -> None:
+    inventory = collect(FIXTURES / "ansible-roles")
+    assert inventory.service is not None and inventory.service.name == "tasks-api"
+    assert [p.name for p in inventory.system_packages] == ["libpq5", "python3-venv", "git"]
+    assert {p.manager for p in inventory.system_packages} == {"ansible"}
+    (user,) = inventory.users
+    assert (user.name, user.uid, user.home) == ("tasks", 2100, "/srv/tasks")  # group_vars/all
+    config = next(f for f in inventory.managed_files if f.path == "/etc/tasks/tasks.ini")
+    assert (config.owner, config.mode, config.template_file) == (
+        "tasks",
+        "0640",
+        f"{ROLE}/templates/tasks.ini.j2",
+    )
+    assert any(f.path == "/etc/logrotate.d/tasks" for f in inventory.managed_files)  # included
+    (job,) = inventory.cron_jobs
+    assert (job.schedule, job.user, job.command) == (
+        "*/10 * * * *",
+        "tasks",
+        "/srv/tasks/venv/bin/python -m tasks_api.purge",
+    )
+    commands = {c.command: c for c in inventory.setup_commands}
+    migrate = commands["/srv/tasks/venv/bin/python -m tasks_api.migrate"]
+    assert (migrate.user, migrate.cwd, migrate.source) == (
+        "tasks",
+        "/srv/tasks",
+        f"{ROLE}/tasks/main.yml:38",
+    )
+    assert (
+        "git clone --branch v1.4 https://git.example.invalid/tasks-api.git /srv/tasks/src"
+        in commands
+    )
+    assert "/srv/tasks/venv/bin/pip install -r /srv/tasks/src/requirements.txt" in commands
+    pip = [d for d in inventory.dependencies if d.source.startswith(ROLE)]
+    assert [(d.name, d.spec) for d in pip] == [("gunicorn", "gunicorn==23.0.0")]
+
+
+def test_unit_template_gives_the_service_its_start_command() -> None:
+    inventory = collect(FIXTURES / "ansible-roles")
+    (service,) = inventory.services
+    assert service.manager == "ansible"
+    assert service.command == (
+        "/srv/tasks/venv/bin/gunicorn -b 0.0.0.0:8010 -w 3 tasks_api.wsgi:application"
+    )  # app_port from the role's invocation, workers from the play, venv from vars/
+    assert (service.user, service.working_directory) == ("tasks", "/srv/tasks")
+    assert service.source == f"{ROLE}/templates/tasks-api.service.j2:11"
+
+
+def test_galaxy_roles_and_baselines_do_not_reach_the_facts() -> None:
+    inventory = collect(FIXTURES / "ansible-roles")
+    names = {p.name for p in inventory.system_packages} | {s.name for s in inventory.services}
+    assert not names & {"nginx", "redis-server", "postgresql-15", "vim", "ntp"}
+    assert [u.name for u in inventory.users] == ["tasks"]
+    warnings = [w.message for w in inventory.warnings]
+    vendored = next(m for m in warnings if "vendored code left out" in m)
+    assert "role geerlingguy.nginx (listed in requirements.yml:3)" in vendored
+    assert "role redis (listed in requirements.yml:5)" in vendored
+    assert "role postgres (installed by ansible-galaxy" in vendored
+    assert any("left out: role common" in m for m in warnings)
+
+
+def test_unresolved_values_are_warnings_never_facts() -> None:
+    inventory = collect(FIXTURES / "ansible-roles")
+    data = inventory.to_dict()
+    data.pop("warnings")
+    data.pop("config")  # the INI reader sees the .j2 example as it is written
+    assert "{{" not in yaml.safe_dump(data)
+    messages = {w.source: w.message for w in inventory.warnings}
+    assert "{{ ansible_hostname }}" in messages[f"{ROLE}/tasks/main.yml:43"]
+
+
+def test_broken_yaml_is_a_warning_with_its_line() -> None:
+    inventory = collect(FIXTURES / "ansible-roles")
+    messages = {w.source: w.message for w in inventory.warnings}
+    assert messages["broken-playbook.yml:5"].startswith("YAML: ")
+    assert messages[f"{ROLE}/tasks/broken.yml:3"].startswith("YAML: ")
+    assert not any("reader failed" in m for m in messages.values())
+
+
+def test_short_and_dict_forms_loops_and_fqcn(tmp_path: Path) -> None:
+    (tmp_path / "deploy.yml").write_text(
+        "- hosts: web\n"
+        "  become_user: shop\n"
+        "  vars: {pkgs: [libpq5, libjpeg62], home: /opt/shop}\n"
+        "  tasks:\n"
+        "    - action: apt pkg={{ item }} state=present\n"
+        "      with_items: '{{ pkgs }}'\n"
+        "    - ansible.builtin.yum: {name: 'gcc,make'}\n"
+        "    - apt: name=old state=absent\n"
+        "    - block:\n"
+        "        - shell: FOO=1 ./manage.py migrate chdir={{ home }}\n"
+        "    - community.general.supervisorctl: name=shop state=started\n"
+        "    - ansible.builtin.copy:\n"
+        "        src: shop.service\n"
+        "        dest: /etc/systemd/system/shop.service\n"
+        "    - mount: path=/data\n"
+    )
+    (tmp_path / "shop.service").write_text(
+        "[Service]\nUser=shop\nExecStart={{ home }}/bin/gunicorn shop.wsgi\n"
+    )
+    inventory = collect(tmp_path)
+    ansible_packages = [p.name for p in inventory.system_packages if p.manager == "ansible"]
+    assert ansible_packages == ["libpq5", "libjpeg62", "gcc", "make"]
+    (setup,) = inventory.setup_commands
+    assert (setup.command, setup.cwd, setup.user) == (
+        "FOO=1 ./manage.py migrate",
+        "/opt/shop",
+        "shop",
+    )
+    services = {s.name: s for s in inventory.services if s.manager == "ansible"}
+    assert services["shop"].command == "/opt/shop/bin/gunicorn shop.wsgi"  # copied unit, rendered
+    assert any("module mount" in w.message for w in inventory.warnings)
+
+
+def test_resolver_keeps_what_it_cannot_know() -> None:
+    resolver = Resolver({"a": "/srv", "b": "{{ a }}/app", "n": [1, 2]})
+    assert resolver.value("{{ b }}/bin") == "/srv/app/bin"
+    assert resolver.value("{{ n }}") == [1, 2]
+    assert resolver.value("{{ missing | default('x') }}") == "x"
+    for text in ("{{ ansible_facts.hostname }}", "{{ a | to_nice_json }}", "{{ b.c }}"):
+        try:
+            resolver.value(text)
+        except Unresolved:
+            continue
+        raise AssertionError(f"{text} resolved")
+    assert parse_kv("name={{ item }} dest='/a b' x") == (
+        {"name": "{{ item }}", "dest": "/a b"},
+        "x",
+    )
