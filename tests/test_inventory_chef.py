@@ -55,7 +55,8 @@ def test_berksfile_cookbooks_are_vendored_and_node_values_never_facts(tmp_path: 
     shop.mkdir(parents=True)
     (shop / "default.rb").write_text(
         "package 'libpq5'\n"
-        "execute 'migrate' do\n  command \"#{node['shop']['venv']}/bin/python -m shop.migrate\"\nend\n"
+        "execute 'migrate' do\n"
+        "  command \"#{node['shop']['venv']}/bin/python -m shop.migrate\"\nend\n"
         "user 'shop' do\n  home node['shop']['home']\n  uid 900\nend\n"
     )
     (tmp_path / "shop").mkdir()
