@@ -69,9 +69,10 @@ def test_vendored_modules_and_baselines_are_left_out() -> None:
     assert inventory.service is not None and inventory.service.name == "notes"
     assert [p.name for p in inventory.system_packages] == ["python3-venv", "libpq5"]
     assert [(u.name, u.uid, u.home) for u in inventory.users] == [("notes", 2001, "/srv/notes")]
-    assert [s.name for s in inventory.services] == ["notes"]  # not nginx, sudo, ntp, postgresql
+    # not nginx, sudo, ntp, postgresql: theirs
+    assert [s.name for s in inventory.services] == ["notes", "notes-worker"]
     paths = [f.path for f in inventory.managed_files]
-    assert paths == ["/etc/notes/notes.ini", "/srv/notes/.secret"]
+    assert paths[:2] == ["/etc/notes/notes.ini", "/srv/notes/.secret"]
     (setup,) = inventory.setup_commands
     assert "pip install -r /srv/notes/requirements.txt" in setup.command
     assert inventory.cron_jobs == []  # its hour is a lookup(): no schedule is invented
@@ -82,8 +83,28 @@ def test_vendored_modules_and_baselines_are_left_out() -> None:
     assert "sudo (.gitmodules modules/sudo)" in vendored
     baseline = next(m for m in messages.values() if "no sign that it deploys" in m)
     assert "class profile::base" in baseline and "node db1.example.invalid" in baseline
-    assert "nginx module's" in messages["site/profile/manifests/notes.pp:47"]
-    assert "lookup('notes::vacuum_hour')" in messages["site/profile/manifests/notes.pp:51"]
+    assert "nginx module's" in messages["site/profile/manifests/notes.pp:57"]
+    assert "lookup('notes::vacuum_hour')" in messages["site/profile/manifests/notes.pp:61"]
+
+
+def test_unit_and_supervisor_templates_give_start_commands() -> None:
+    inventory = collect(FIXTURES / "puppet-vendored")
+    web, worker = inventory.services
+    assert (web.manager, web.user, web.working_directory, web.ensure) == (
+        "puppet",
+        "notes",
+        "/srv/notes",
+        "running",
+    )
+    assert web.command == "/srv/notes/venv/bin/gunicorn -b 0.0.0.0:8020 notes.wsgi:application"
+    assert web.source == "site/profile/templates/notes.service.erb:12"
+    assert [(e.name, e.value) for e in inventory.environment] == [("NOTES_PORT", "8020")]
+    assert (worker.user, worker.command) == ("notes", None)  # scope['...queue'] is unknown
+    messages = {w.source: w.message for w in inventory.warnings}
+    assert (
+        "<%= scope['profile::notes::queue'] %>"
+        in messages["site/profile/templates/notes-worker.conf.erb:2"]
+    )
 
 
 def test_no_parser_object_or_unresolved_value_reaches_the_inventory() -> None:

@@ -14,13 +14,13 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
-from kubestep.inventory import ansible_tasks, scope, systemd
+from kubestep.inventory import ansible_tasks, scope, unit_templates
 from kubestep.inventory.ansible_tasks import Context
-from kubestep.inventory.ansible_vars import Resolver, YamlError, load, marked, unmark
-from kubestep.inventory.model import Inventory, ServiceInfo, ServiceUnit
+from kubestep.inventory.ansible_vars import Resolver, YamlError, load
+from kubestep.inventory.model import Inventory, ServiceInfo
 from kubestep.inventory.naming import dns_label
 from kubestep.inventory.scope import Unit
-from kubestep.inventory.tree import SourceTree, at, line_of
+from kubestep.inventory.tree import SourceTree, at
 
 _PLAY = re.compile(r"^\s*-?\s*(hosts|import_playbook)\s*:", re.MULTILINE)
 _TASK_LISTS = ("pre_tasks", "tasks", "post_tasks", "handlers")
@@ -77,7 +77,7 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
     for name, root in roles.items():
         units.append(_role_unit(reader, name, root, base_vars, invoked.get(name, {})))
     for unit in units:
-        _one_service_per_name(unit.facts)
+        unit_templates.one_per_name(unit.facts)
     _mark_vendored(reader, units, roles)
     clues = scope.clues(tree, found)
     chosen_facts, chosen = scope.select(units, clues, "ansible")
@@ -269,53 +269,20 @@ def _role_unit(
 
 
 def _unit_templates(reader: _Reader, context: Context, facts: Inventory) -> None:
-    """systemd units the tasks install from the repo, rendered with the unit's variables."""
+    """systemd units and supervisor programs the tasks install from the repo, rendered with
+    the unit's variables."""
     for rel, dest, _ in context.unit_files:
-        name = PurePosixPath(dest).name.removesuffix(".service")
         original = reader.tree.text(rel) or ""
-        parsed = systemd.parse(rel, context.resolver.partial(original))
-        for unit in parsed.services:
-            if unit.command:  # Jinja blocks may have shifted lines: point at the template's
-                unit.source = at(rel, line_of(original, "ExecStart"))
-            _merge_unit(facts, _resolved_unit(unit, name, facts), rel)
-        facts.environment.extend(v for v in parsed.environment if not marked(v.value or ""))
+        if not unit_templates.defines_services(dest, original):
+            continue
+        name = PurePosixPath(dest).name.removesuffix(".service")
+        rendered = context.resolver.partial(original)
+        found = unit_templates.services(rel, original, rendered, name, "ansible", "{{{{ {} }}}}")
+        for unit in found.services:
+            unit_templates.add_service(facts, unit)
+        facts.warnings.extend(found.warnings)
+        facts.environment.extend(found.environment)
     context.unit_files.clear()
-
-
-def _resolved_unit(unit: ServiceUnit, name: str, facts: Inventory) -> ServiceUnit:
-    for attribute in ("command", "user", "working_directory"):
-        value = getattr(unit, attribute)
-        if value and marked(value):
-            shown = unmark(value)
-            facts.warn(unit.source, f"{attribute} {shown!r} is only known to Ansible: left out")
-            setattr(unit, attribute, None)
-    unit.name = name if not marked(name) else unit.name
-    unit.manager = "ansible"
-    return unit
-
-
-def _merge_unit(facts: Inventory, unit: ServiceUnit, rel: str) -> None:
-    """The unit file gives the command; a service task of the same name gives its state."""
-    for known in facts.services:
-        if scope.normal(known.name) == scope.normal(unit.name):
-            known.command = known.command or unit.command
-            known.user = known.user or unit.user
-            known.working_directory = known.working_directory or unit.working_directory
-            if unit.command:
-                known.source = unit.source
-            return
-    facts.services.append(unit)
-
-
-def _one_service_per_name(facts: Inventory) -> None:
-    """A service started, restarted by a handler and enabled is still one service."""
-    kept: list[ServiceUnit] = []
-    for unit in facts.services:
-        if not any(scope.normal(k.name) == scope.normal(unit.name) for k in kept):
-            kept.append(unit)
-        else:
-            _merge_unit(Inventory(services=kept), unit, "")
-    facts.services = kept
 
 
 def _mark_vendored(reader: _Reader, units: list[Unit], roles: dict[str, str]) -> None:

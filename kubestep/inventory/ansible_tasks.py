@@ -281,7 +281,7 @@ def _file(
         found_file = context.find_file(src, folder)
         if module == "template":
             template, template_file = src, found_file
-        if found_file and path.endswith(".service"):
+        if found_file:
             context.unit_files.append((found_file, path, source))
     found.managed_files.append(
         ManagedFile(

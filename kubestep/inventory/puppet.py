@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from kubestep.inventory import puppet_parser, resources, scope
-from kubestep.inventory.model import Inventory, ServiceInfo
+from kubestep.inventory import puppet_parser, resources, scope, unit_templates
+from kubestep.inventory.model import Inventory, ManagedFile, ServiceInfo
 from kubestep.inventory.naming import dns_label
 from kubestep.inventory.puppet_parser import Block, Call, Unresolved
 from kubestep.inventory.resources import Resource
@@ -51,6 +51,7 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
     listed = _vendored_modules(tree, result)
     own_author = _metadata_author(tree, "metadata.json")
     for unit in units.values():
+        unit_templates.one_per_name(unit.facts)
         module = unit.label.split(" ", 1)[1].split("::", 1)[0]
         if unit.label.startswith(("module ", "class ", "define ")):
             unit.vendored = unit.vendored or listed.get(scope.normal(module))
@@ -95,7 +96,10 @@ def _read_manifest(tree: SourceTree, rel: str, text: str, units: dict[str, Unit]
     for declared in manifest.resources:
         block = declared.block or Block("top", "", 1)
         unit = _unit_for(block, rel, root, units)
+        before = len(unit.facts.managed_files)
         _add_resource(tree, rel, declared, unit.facts)
+        for written in unit.facts.managed_files[before:]:
+            _add_templated_services(tree, written, manifest.variables, unit.facts)
     target = first or _unit_for(Block("top", "", 1), rel, root, units)
     for source, message in syntax:
         target.facts.warn(source, message)
@@ -160,6 +164,23 @@ def _add_resource(
             attributes=attributes,
         )
         resources.add(found, resource, lambda reference: template_file(tree, reference))
+
+
+def _add_templated_services(
+    tree: SourceTree, written: ManagedFile, variables: dict[str, Any], found: Inventory
+) -> None:
+    """A file resource that writes a systemd unit or supervisor program from a template."""
+    text = tree.text(written.template_file) if written.template_file else None
+    if not text or not written.template_file:
+        return
+    if unit_templates.defines_services(written.path, text):
+        rendered = unit_templates.render_erb(text, unit_templates.puppet_lookup(variables))
+        name = written.path.rsplit("/", 1)[-1].removesuffix(".service")
+        units = unit_templates.services(written.template_file, text, rendered, name, "puppet")
+        for unit in units.services:
+            unit_templates.add_service(found, unit)
+        found.warnings.extend(units.warnings)
+        found.environment.extend(units.environment)
 
 
 def _plain_attributes(attributes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
