@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kubestep.inventory import resources, scope
-from kubestep.inventory.model import Inventory
+from kubestep.inventory import resources, scope, unit_templates
+from kubestep.inventory.model import Inventory, ManagedFile, ServiceUnit
 from kubestep.inventory.resources import Resource
 from kubestep.inventory.scope import Unit
 from kubestep.inventory.tree import SourceTree, at
@@ -52,12 +52,16 @@ _OPENS = re.compile(
 _END = re.compile(r"^\s*end\b")
 _PROPERTY = re.compile(r"^\s*([a-z_]+)[\s(]+(.*?)\)?\s*$")
 _HEREDOC = re.compile(r"^<<[~-]?['\"]?(\w+)['\"]?$")
-_NODE = re.compile(r"node((?:\[\s*(?:'[^']*'|\"[^\"]*\"|:\w+)\s*\])+)")
+_NODE = re.compile(
+    r"node(?:\.(?:default|override|normal|set))?((?:\[\s*(?:'[^']*'|\"[^\"]*\"|:\w+)\s*\])+)"
+)
 _ATTRIBUTE = re.compile(
     r"^\s*(?:node\.)?(?:default|override|normal|set)((?:\[[^\]]+\])+)\s*=\s*(.+)$"
 )
 _KEY = re.compile(r"\[\s*(?:'([^']*)'|\"([^\"]*)\"|:(\w+))\s*\]")
 _PACKAGE_TYPES = {"apt_package", "yum_package", "dnf_package"}
+# Community cookbooks' resources for a long-running process with its command line.
+_PROGRAM_TYPES = {"supervisor_service", "runit_service", "poise_service"}
 _ESSENTIAL = {"command", "code", "path", "package_name", "service_name", "username"}
 # Properties the inventory records; an unknown one is worth a warning.
 _USED = _ESSENTIAL | {
@@ -143,9 +147,54 @@ def parse(
                 source, f"{kind}[{start['title']}]: {listed} only known to a Chef run: left out"
             )
         for title in _titles(title_value):
+            if kind in _PROGRAM_TYPES and properties.get("command"):
+                found.services.append(_program(kind, title, source, properties))
+                continue
+            before = len(found.managed_files)
             resource = Resource(kind, title, at(rel, line_number), "chef", properties)
             resources.add(found, resource, lambda name: template_file(tree, name))
+            for written in found.managed_files[before:]:
+                _templated_services(tree, written, attributes or {}, found)
+    unit_templates.one_per_name(found)
     return found
+
+
+def _program(kind: str, title: str, source: str, properties: dict[str, Any]) -> ServiceUnit:
+    """supervisor_service 'web' do command '...' end: a process the host ran, with its command."""
+    return ServiceUnit(
+        name=str(properties.get("process_name") or title),
+        manager="chef",
+        source=source,
+        user=str(properties["user"]) if properties.get("user") else None,
+        command=str(properties["command"]),
+        working_directory=str(properties["directory"]) if properties.get("directory") else None,
+        ensure=", ".join(map(str, a)) if isinstance(a := properties.get("action"), list) else a,
+    )
+
+
+def _templated_services(
+    tree: SourceTree, written: ManagedFile, attributes: dict[tuple[str, ...], Any], found: Inventory
+) -> None:
+    """A template resource that writes a systemd unit or supervisor program."""
+    text = tree.text(written.template_file) if written.template_file else None
+    if (
+        not text
+        or not written.template_file
+        or not unit_templates.defines_services(written.path, text)
+    ):
+        return
+
+    def lookup(expression: str) -> Any:
+        value = _value(expression, attributes) if _NODE.fullmatch(expression) else None
+        return None if _unknown(value) else value
+
+    rendered = unit_templates.render_erb(text, lookup)
+    name = written.path.rsplit("/", 1)[-1].removesuffix(".service")
+    units = unit_templates.services(written.template_file, text, rendered, name, "chef")
+    for unit in units.services:
+        unit_templates.add_service(found, unit)
+    found.warnings.extend(units.warnings)
+    found.environment.extend(units.environment)
 
 
 def template_file(tree: SourceTree, name: str) -> str | None:
