@@ -106,13 +106,15 @@ def test_short_and_dict_forms_loops_and_fqcn(tmp_path: Path) -> None:
         "        src: shop.service\n"
         "        dest: /etc/systemd/system/shop.service\n"
         "    - mount: path=/data\n"
+        "    - apt: name=nginx\n"
+        "    - service: name=nginx state=started\n"
     )
     (tmp_path / "shop.service").write_text(
         "[Service]\nUser=shop\nExecStart={{ home }}/bin/gunicorn shop.wsgi\n"
     )
     inventory = collect(tmp_path)
     ansible_packages = [p.name for p in inventory.system_packages if p.manager == "ansible"]
-    assert ansible_packages == ["libpq5", "libjpeg62", "gcc", "make"]
+    assert ansible_packages == ["libpq5", "libjpeg62", "gcc", "make", "nginx"]
     (setup,) = inventory.setup_commands
     assert (setup.command, setup.cwd, setup.user) == (
         "FOO=1 ./manage.py migrate",
@@ -121,7 +123,39 @@ def test_short_and_dict_forms_loops_and_fqcn(tmp_path: Path) -> None:
     )
     services = {s.name: s for s in inventory.services if s.manager == "ansible"}
     assert services["shop"].command == "/opt/shop/bin/gunicorn shop.wsgi"  # copied unit, rendered
+    assert "nginx" not in services  # the daemon of a package it installs, not the service
+    assert any("daemon of the package nginx" in w.message for w in inventory.warnings)
     assert any("module mount" in w.message for w in inventory.warnings)
+
+
+def test_odd_shapes_are_warnings_not_tracebacks(tmp_path: Path) -> None:
+    (tmp_path / "site.yml").write_text(
+        "- hosts: all\n"
+        "  tasks: just text\n"
+        "- hosts: web\n"
+        "  roles: [{role: app, vars: 3}, 7, null]\n"
+        "  tasks:\n"
+        "    - plain string task\n"
+        "    - {name: no module}\n"
+        "    - apt: [a, b]\n"
+        "    - user: {}\n"
+        "    - cron: {job: '{{ nope }}'}\n"
+        "    - loop: '{{ unknown_list }}'\n"
+        "      apt: name={{ item }}\n"
+        "    - include_tasks: missing.yml\n"
+        "    - shell: {}\n"
+        "    - template: {src: nope.j2, dest: /etc/x.service}\n"
+    )
+    tasks = tmp_path / "roles" / "app" / "tasks"
+    tasks.mkdir(parents=True)
+    (tasks / "main.yml").write_text("{not: a list}\n")
+    (tmp_path / "roles" / "app" / "meta").mkdir()
+    (tmp_path / "roles" / "app" / "meta" / "main.yml").write_text("galaxy_info: [1]\n")
+    inventory = collect(tmp_path)
+    assert not any("reader failed" in w.message for w in inventory.warnings)
+    assert not any("could not be read" in w.message for w in inventory.warnings)
+    assert any("{{ unknown_list }}" in w.message for w in inventory.warnings)
+    assert inventory.users == [] and inventory.setup_commands == []  # no nameless facts
 
 
 def test_resolver_keeps_what_it_cannot_know() -> None:

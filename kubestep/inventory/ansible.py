@@ -73,9 +73,16 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
         plays = reader.yaml(rel)
         if not isinstance(plays, list):
             continue
-        units.extend(_play_units(reader, rel, plays, base_vars, roles, invoked))
+        try:
+            units.extend(_play_units(reader, rel, plays, base_vars, roles, invoked))
+        except Exception as error:  # a reader bug must not cost the other playbooks
+            reader.result.warn(at(rel, 1), f"could not be read: {type(error).__name__}: {error}")
     for name, root in roles.items():
-        units.append(_role_unit(reader, name, root, base_vars, invoked.get(name, {})))
+        try:
+            units.append(_role_unit(reader, name, root, base_vars, invoked.get(name, {})))
+        except Exception as error:
+            rel = f"{root}/tasks/main.yml" if root else "tasks/main.yml"
+            reader.result.warn(at(rel, 1), f"could not be read: {type(error).__name__}: {error}")
     for unit in units:
         unit_templates.one_per_name(unit.facts)
     _mark_vendored(reader, units, roles)

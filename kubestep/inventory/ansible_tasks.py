@@ -188,6 +188,10 @@ def _module_facts(
             found.system_packages.append(SystemPackage(name=name, source=source, manager="ansible"))
     elif module in ("pip", "easy_install"):
         _pip(options, value, source, context, found, state)
+    elif module in ("user", *SERVICE_MODULES, *FILE_MODULES) and not (
+        options.get("name") or options.get("dest") or options.get("path")
+    ):
+        found.warn(source, f"{_label(task)}: {module} without a name or path: left out")
     elif module == "user" and state not in _ABSENT:
         uid = optional("uid")
         found.users.append(
@@ -220,7 +224,7 @@ def _module_facts(
                 manager="ansible",
             )
         )
-    elif module == "git":
+    elif module == "git" and options.get("repo"):
         version = optional("version")
         branch = f" --branch {version}" if version and version != "HEAD" else ""
         command = f"git clone{branch} {value.text(options.get('repo'))} {text('dest')}"
@@ -299,6 +303,9 @@ def _file(
 
 
 def _setup(found: Inventory, command: str, source: str, context: Context, cwd: str | None) -> None:
+    if not command.strip():
+        found.warn(source, "a command task without a command: left out")
+        return
     found.setup_commands.append(
         SetupCommand(
             command=command.strip(),
@@ -349,7 +356,10 @@ def _source(context: Context, task: dict[str, Any]) -> str:
 
 
 def _label(task: dict[str, Any]) -> str:
-    return f"task {task['name']!r}" if task.get("name") else "a task"
+    if task.get("name"):
+        return f"task {task['name']!r}"
+    module, _ = _module(task)
+    return f"a {module} task" if module else "a task"
 
 
 def _why(error: Unresolved) -> str:

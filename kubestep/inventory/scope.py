@@ -163,7 +163,7 @@ def select(
         chosen = own
     modules = {normal(unit.module) for unit in units if unit.module}
     for unit in chosen:
-        _drop_module_services(unit, modules - found.names)
+        _drop_module_services(unit, modules - found.names, found.names)
         result.merge(unit.facts)
     vendored = [unit for unit in present if unit.vendored]
     if vendored:
@@ -189,19 +189,23 @@ def select(
     return result, chosen
 
 
-def _drop_module_services(unit: Unit, modules: set[str]) -> None:
-    """A service named after another module (nginx, postgresql) is that module's, not ours."""
+def _drop_module_services(unit: Unit, modules: set[str], names: set[str]) -> None:
+    """A service named after another module (nginx, postgresql) is that module's, and one named
+    after a package the unit installs (supervisor, nginx) is that package's daemon."""
+    packages = {normal(item.name) for item in unit.facts.system_packages} - names
     kept = []
     for service in unit.facts.services:
         name = normal(service.name)
         if name in modules and name != normal(unit.module or ""):
-            unit.facts.warn(
-                service.source,
-                f"service {service.name} is the {service.name} module's, not the service's: "
-                "left out",
-            )
+            why = f"the {service.name} module's"
+        elif name in packages:
+            why = f"the daemon of the package {service.name}"
         else:
             kept.append(service)
+            continue
+        unit.facts.warn(
+            service.source, f"service {service.name} is {why}, not the service: left out"
+        )
     unit.facts.services = kept
 
 
