@@ -173,3 +173,42 @@ def test_resolver_keeps_what_it_cannot_know() -> None:
         {"name": "{{ item }}", "dest": "/a b"},
         "x",
     )
+
+
+def test_another_galaxy_author_is_vendored(tmp_path: Path) -> None:
+    for role, author, tasks in (
+        ("shop", "acme", "- service: name=shop state=started\n"),
+        ("java", "someone", "- apt: name=openjdk-17-jre\n"),
+        ("base", "your name", "- apt: name=vim\n"),
+    ):
+        (tmp_path / "roles" / role / "tasks").mkdir(parents=True)
+        (tmp_path / "roles" / role / "tasks" / "main.yml").write_text(tasks)
+        (tmp_path / "roles" / role / "meta").mkdir()
+        (tmp_path / "roles" / role / "meta" / "main.yml").write_text(
+            f"galaxy_info:\n  author: {author}\n"
+        )
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    inventory = collect(tmp_path)
+    assert [s.name for s in inventory.services] == ["shop"] and inventory.system_packages == []
+    messages = [w.message for w in inventory.warnings]
+    assert any("role java (its metadata names the author someone)" in m for m in messages)
+    assert any("no sign that it deploys the service, left out: role base" in m for m in messages)
+
+
+def test_a_repo_that_is_a_role_with_an_unreferenced_unit_template(tmp_path: Path) -> None:
+    root = tmp_path / "ansible-role-feeds"
+    (root / "tasks").mkdir(parents=True)
+    (root / "tasks" / "main.yml").write_text("- apt: name=libxml2\n")
+    (root / "defaults").mkdir()
+    (root / "defaults" / "main.yml").write_text("feeds_home: /opt/feeds\n")
+    (root / "templates").mkdir()
+    (root / "templates" / "feeds-web.service.j2").write_text(
+        "[Service]\nExecStart={{ feeds_home }}/bin/uwsgi --http :9000 --module feeds.wsgi\n"
+    )
+    inventory = collect(root)
+    (service,) = inventory.services
+    assert (service.name, service.manager) == ("feeds-web", "ansible")
+    assert service.command == "/opt/feeds/bin/uwsgi --http :9000 --module feeds.wsgi"
+    assert service.source == "templates/feeds-web.service.j2:2"
+    assert [p.name for p in inventory.system_packages] == ["libxml2"]

@@ -159,3 +159,25 @@ def test_facts_lookups_and_expressions_are_unresolved() -> None:
     assert isinstance(resource.attributes["group"], puppet_parser.Unresolved)
     assert isinstance(resource.attributes["mode"], puppet_parser.Call)
     assert resource.block is not None and resource.block.label == "class x"
+
+
+def test_fixtures_yml_modules_are_vendored_and_known_titles_kept(tmp_path: Path) -> None:
+    (tmp_path / ".fixtures.yml").write_text(
+        "fixtures:\n  forge_modules:\n    stdlib: puppetlabs/stdlib\n"
+        "  repositories:\n    firewall: https://git.example.invalid/firewall.git\n"
+        "  symlinks:\n    shop: '#{source_dir}'\n"
+    )
+    for module, body in (
+        ("shop", "package { ['libpq5', $facts['extra']]: }\n  service { 'shop': }"),
+        ("stdlib", "package { 'ruby': }"),
+        ("firewall", "package { 'iptables': }"),
+    ):
+        manifests = tmp_path / "modules" / module / "manifests"
+        manifests.mkdir(parents=True)
+        (manifests / "init.pp").write_text(f"class {module} {{\n  {body}\n}}\n")
+    inventory = collect(tmp_path)
+    assert [p.name for p in inventory.system_packages] == ["libpq5"]
+    messages = [w.message for w in inventory.warnings]
+    assert any("module firewall (.fixtures.yml repositories)" in m for m in messages)
+    assert any("module stdlib (.fixtures.yml forge_modules)" in m for m in messages)
+    assert any("$facts[extra] only known to Puppet" in m for m in messages)

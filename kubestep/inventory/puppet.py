@@ -148,13 +148,18 @@ def _add_resource(
     label = f"{declared.type}[{_text(declared.title)}]"
     needed = _ESSENTIAL | (_SCHEDULE if declared.type == "cron" else set())
     essential = sorted(name for name in unknown if name in needed)
-    if essential or any(_unresolved(title) for title in titles):
+    known = [title for title in titles if not _unresolved(title)]
+    if essential or not known:
         what = ", ".join(f"{name} {unknown[name]}" for name in essential) or "its title"
         found.warn(source, f"{label}: {what} is only known to Puppet: left out")
         return
+    if len(known) < len(titles):
+        left = ", ".join(_text(title) for title in titles if _unresolved(title))
+        found.warn(source, f"{label}: {left} only known to Puppet: left out")
     if unknown:
         listed = ", ".join(f"{name} ({value})" for name, value in sorted(unknown.items()))
         found.warn(source, f"{label}: {listed} only known to Puppet: left out")
+    titles = known
     for title in titles:
         resource = Resource(
             type=declared.type,

@@ -266,7 +266,12 @@ class _Parser:
         if title is None:
             return False
         if title.text == "[" and title.kind == "op":
-            while position < len(self.tokens) and self.tokens[position].text != "]":
+            depth = 0
+            while position < len(self.tokens):
+                token = self.tokens[position]
+                depth += {"[": 1, "]": -1}.get(token.text, 0) if token.kind == "op" else 0
+                if depth == 0:
+                    break
                 position += 1
         elif title.kind not in ("sq", "dq", "var", "word", "num"):
             return False
