@@ -11,12 +11,13 @@ from __future__ import annotations
 import configparser
 import posixpath
 import re
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
 from kubestep.inventory import ansible_tasks, scope, unit_templates
 from kubestep.inventory.ansible_tasks import Context
-from kubestep.inventory.ansible_vars import Resolver, YamlError, load
+from kubestep.inventory.ansible_vars import Resolver, Unresolved, YamlError, load, shown
 from kubestep.inventory.model import Inventory, ServiceInfo
 from kubestep.inventory.naming import dns_label
 from kubestep.inventory.scope import Unit
@@ -68,7 +69,7 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
         return reader.result
     base_vars = _inventory_vars(reader)
     units: list[Unit] = []
-    invoked: dict[str, dict[str, Any]] = {}
+    invoked: dict[str, Invocation] = {}
     for rel in playbooks:
         plays = reader.yaml(rel)
         if not isinstance(plays, list):
@@ -79,7 +80,8 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
             reader.result.warn(at(rel, 1), f"could not be read: {type(error).__name__}: {error}")
     for name, root in roles.items():
         try:
-            units.append(_role_unit(reader, name, root, base_vars, invoked.get(name, {})))
+            call = invoked.get(name, Invocation())
+            units.append(_role_unit(reader, name, root, base_vars, call))
         except Exception as error:
             rel = f"{root}/tasks/main.yml" if root else "tasks/main.yml"
             reader.result.warn(at(rel, 1), f"could not be read: {type(error).__name__}: {error}")
@@ -166,7 +168,7 @@ def _play_units(
     plays: list[Any],
     base_vars: dict[str, Any],
     roles: dict[str, str],
-    invoked: dict[str, dict[str, Any]],
+    invoked: dict[str, Invocation],
 ) -> list[Unit]:
     """One unit per playbook and hosts pattern: its own tasks; the roles it runs get its vars."""
     units: dict[str, Unit] = {}
@@ -180,7 +182,8 @@ def _play_units(
         label = f"play {hosts} ({rel})"
         line = getattr(play, "line", 1)
         unit = units.setdefault(label, Unit(label=label, source=at(rel, line)))
-        context = _context(reader, rel, [folder], resolver, play)
+        become = _play_become(resolver, play, unit.facts, at(rel, line))
+        context = _context(reader, rel, [folder], resolver, become)
         for key in _TASK_LISTS:
             ansible_tasks.read_tasks(play.get(key), context, unit.facts)
         _unit_templates(reader, context, unit.facts)
@@ -188,8 +191,31 @@ def _play_units(
             name, params = _role_entry(entry)
             if name:
                 short = name.rstrip("/").rsplit("/", 1)[-1]
-                invoked.setdefault(short, {**play_vars, **params, "__play": play})
+                invoked.setdefault(short, Invocation(play_vars, params, become))
     return list(units.values())
+
+
+@dataclass
+class Invocation:
+    """How the first play that runs a role runs it: its vars, the role's parameters (these
+    win over the role's vars/, as in Ansible) and its become_user."""
+
+    play_vars: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    become_user: str | None = None
+
+
+def _play_become(
+    resolver: Resolver, play: dict[str, Any], facts: Inventory, source: str
+) -> str | None:
+    raw = play.get("become_user") or play.get("sudo_user")
+    if raw is None:
+        return None
+    try:
+        return resolver.text(raw)
+    except Unresolved as error:
+        facts.warn(source, f"play become_user {shown(error)} is only known to Ansible: left out")
+        return None
 
 
 def _role_entry(entry: Any) -> tuple[str | None, dict[str, Any]]:
@@ -219,7 +245,7 @@ def _play_vars(reader: _Reader, rel: str, play: dict[str, Any]) -> dict[str, Any
 
 
 def _context(
-    reader: _Reader, rel: str, bases: list[str], resolver: Resolver, owner: dict[str, Any]
+    reader: _Reader, rel: str, bases: list[str], resolver: Resolver, become: str | None
 ) -> Context:
     def find_file(src: str, folder: str) -> str | None:
         return reader.find([f"{base}/{folder}" if base else folder for base in bases] + bases, src)
@@ -229,18 +255,11 @@ def _context(
         tasks = reader.yaml(found) if found else None
         return (found, tasks) if found and isinstance(tasks, list) else None
 
-    become = owner.get("become_user") or owner.get("sudo_user")
-    return Context(
-        rel=rel,
-        resolver=resolver,
-        find_file=find_file,
-        load_tasks=load_tasks,
-        become_user=str(become) if become and "{{" not in str(become) else None,
-    )
+    return Context(rel, resolver, find_file, load_tasks, become_user=become)
 
 
 def _role_unit(
-    reader: _Reader, name: str, root: str, base_vars: dict[str, Any], params: dict[str, Any]
+    reader: _Reader, name: str, root: str, base_vars: dict[str, Any], call: Invocation
 ) -> Unit:
     prefix = f"{root}/" if root else ""
     layers = []
@@ -250,8 +269,7 @@ def _role_unit(
         )
         data = reader.yaml(rel) if rel else None
         layers.append(data if isinstance(data, dict) else {})
-    play = params.pop("__play", {}) if params else {}
-    resolver = Resolver(layers[0], base_vars, params, layers[1])
+    resolver = Resolver(layers[0], base_vars, call.play_vars, layers[1], call.params)
     meta = reader.yaml(f"{prefix}meta/main.yml", report=False)
     galaxy = meta.get("galaxy_info") if isinstance(meta, dict) else None
     unit = Unit(
@@ -261,13 +279,13 @@ def _role_unit(
         author=scope.author(galaxy.get("author")) if isinstance(galaxy, dict) else None,
     )
     for rel in reader.tree.matching(f"{prefix}tasks/main.y*ml", f"{prefix}handlers/main.y*ml"):
-        context = _context(reader, rel, [root], resolver, play if isinstance(play, dict) else {})
+        context = _context(reader, rel, [root], resolver, call.become_user)
         ansible_tasks.read_tasks(reader.yaml(rel), context, unit.facts)
         _unit_templates(reader, context, unit.facts)
     shipped = reader.tree.matching(
         f"{prefix}templates/*.service.j2", f"{prefix}templates/*.service"
     )
-    context = _context(reader, f"{prefix}tasks/main.yml", [root], resolver, {})
+    context = _context(reader, f"{prefix}tasks/main.yml", [root], resolver, None)
     for rel in shipped:
         if not any(item.source.startswith(rel + ":") for item in unit.facts.services):
             context.unit_files.append((rel, rel.rsplit("/", 1)[-1].removesuffix(".j2"), ""))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubestep.inventory.ansible_vars import Resolver, Unresolved, parse_kv, shown, split_args
@@ -72,12 +72,13 @@ def read_tasks(tasks: Any, context: Context, found: Inventory) -> None:
                 _task(task, context, found)
             except Unresolved as error:
                 found.warn(_source(context, task), f"{_label(task)}: {_why(error)}: left out")
+            except Exception as error:  # an odd shape costs this task only
+                message = f"{_label(task)} could not be read: {type(error).__name__}: {error}"
+                found.warn(_source(context, task), message)
 
 
 def _task(task: dict[str, Any], context: Context, found: Inventory) -> None:
-    become = task.get("become_user") or task.get("sudo_user") or context.become_user
-    user = _optional(context.resolver, become, context, task, "become_user")
-    inner = Context(**{**context.__dict__, "become_user": user})
+    inner = replace(context, become_user=_become(task, context, found))
     if isinstance(task.get("vars"), dict):
         inner.resolver = context.resolver.with_vars(task["vars"])
     for key in ("block", "rescue", "always"):
@@ -98,8 +99,8 @@ def _task(task: dict[str, Any], context: Context, found: Inventory) -> None:
     items = loop if isinstance(loop, list) else inner.resolver.value(loop)
     for item in items if isinstance(items, list) else [items]:
         variable = (task.get("loop_control") or {}).get("loop_var", "item")
-        item_context = Context(**{**inner.__dict__})
-        item_context.resolver = inner.resolver.with_vars({variable: inner.resolver.value(item)})
+        value = inner.resolver.value(item)
+        item_context = replace(inner, resolver=inner.resolver.with_vars({variable: value}))
         _module_facts(module, args, task, item_context, found)
 
 
@@ -340,14 +341,15 @@ def _names(value: Any) -> list[str]:
     return [part.strip() for part in str(value).split(",") if part.strip()]
 
 
-def _optional(
-    resolver: Resolver, raw: Any, context: Context, task: dict[str, Any], name: str
-) -> str | None:
+def _become(task: dict[str, Any], context: Context, found: Inventory) -> str | None:
+    """The user the task runs as: its own become_user, else the play's or block's."""
+    raw = task.get("become_user") or task.get("sudo_user")
     if raw is None:
-        return None
+        return context.become_user
     try:
-        return resolver.text(raw)
-    except Unresolved:
+        return context.resolver.text(raw)
+    except Unresolved as error:
+        found.warn(_source(context, task), f"{_label(task)}: become_user {_why(error)}: left out")
         return None
 
 
