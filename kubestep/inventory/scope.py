@@ -174,10 +174,15 @@ def select(
         )
     rest = [unit for unit in own if unit not in chosen]
     if rest and chosen:
+        kept = "; ".join(
+            f"{unit.label}: {(reasons[id(unit)][0] or reasons[id(unit)][1] or ['the only one'])[0]}"
+            for unit in chosen
+        )
         result.warn(
             rest[0].source,
             f"{manager}: no sign that it deploys the service, left out: "
-            + _listing(unit.label for unit in rest),
+            + _listing(unit.label for unit in rest)
+            + f" (kept {kept})",
         )
     elif rest:
         result.warn(
