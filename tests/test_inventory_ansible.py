@@ -212,3 +212,26 @@ def test_a_repo_that_is_a_role_with_an_unreferenced_unit_template(tmp_path: Path
     assert service.command == "/opt/feeds/bin/uwsgi --http :9000 --module feeds.wsgi"
     assert service.source == "templates/feeds-web.service.j2:2"
     assert [p.name for p in inventory.system_packages] == ["libxml2"]
+
+
+def test_ini_inventory_vars_from_ansible_cfg_name_the_copied_unit(tmp_path: Path) -> None:
+    (tmp_path / "ansible.cfg").write_text("[defaults]\ninventory = ./.hosts\n")
+    (tmp_path / ".hosts").write_text(
+        "[web]\n10.0.0.1\n\n[web:vars]\nremote_home=/home/deploy  # the deploy user\n"
+        "app_name=greeter\n"
+    )
+    (tmp_path / "deploy.yml").write_text(
+        "- hosts: web\n"
+        "  tasks:\n"
+        "    - copy: src=unit.service dest=/etc/systemd/system/{{ app_name }}.service\n"
+        "    - systemd: name={{ app_name }}.service state=restarted\n"
+    )
+    (tmp_path / "unit.service").write_text(
+        "[Service]\nWorkingDirectory={{ remote_home }}/{{ app_name }}\n"
+        "ExecStart={{ remote_home }}/env/bin/gunicorn --bind 0.0.0.0:8000 wsgi:app\n"
+    )
+    inventory = collect(tmp_path)
+    (service,) = [s for s in inventory.services if s.manager == "ansible"]
+    assert (service.name, service.ensure) == ("greeter", "restarted")
+    assert service.command == "/home/deploy/env/bin/gunicorn --bind 0.0.0.0:8000 wsgi:app"
+    assert (service.working_directory, service.source) == ("/home/deploy/greeter", "unit.service:3")
