@@ -41,3 +41,31 @@ def test_resource_without_end_is_a_warning() -> None:
     assert any(
         w.source == "chef/recipes/default.rb:1" and "end" in w.message for w in inventory.warnings
     )
+
+
+def test_berksfile_cookbooks_are_vendored_and_node_values_never_facts(tmp_path: Path) -> None:
+    (tmp_path / "Berksfile").write_text(
+        "source 'https://supermarket.chef.io'\ncookbook 'nginx', '~> 12.0'\n"
+        "cookbook 'shop', path: 'cookbooks/shop'\n"
+    )
+    nginx = tmp_path / "cookbooks" / "nginx" / "recipes"
+    nginx.mkdir(parents=True)
+    (nginx / "default.rb").write_text("package 'nginx'\nservice 'nginx' do\n  action :start\nend\n")
+    shop = tmp_path / "cookbooks" / "shop" / "recipes"
+    shop.mkdir(parents=True)
+    (shop / "default.rb").write_text(
+        "package 'libpq5'\n"
+        "execute 'migrate' do\n"
+        "  command \"#{node['shop']['venv']}/bin/python -m shop.migrate\"\nend\n"
+        "user 'shop' do\n  home node['shop']['home']\n  uid 900\nend\n"
+    )
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    inventory = collect(tmp_path)
+    assert [p.name for p in inventory.system_packages] == ["libpq5"]
+    assert inventory.services == [] and inventory.setup_commands == []
+    (user,) = inventory.users
+    assert (user.name, user.uid, user.home) == ("shop", 900, None)
+    messages = [w.message for w in inventory.warnings]
+    assert any("cookbook nginx (listed in Berksfile:2)" in m for m in messages)
+    assert any("command" in m and "node['shop']['venv']" in m for m in messages)

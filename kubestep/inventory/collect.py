@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kubestep.errors import TargetError
 from kubestep.inventory import (
+    ansible,
     backing_services,
     chef,
     container_files,
@@ -43,6 +44,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("ini config", ini_config.read),
     ("puppet", puppet.read),
     ("chef", chef.read),
+    ("ansible", ansible.read),
     ("nagios", nagios.read),
     ("entrypoint", entrypoint.read),
     ("python code", python_code.read),

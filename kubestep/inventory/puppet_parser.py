@@ -1,8 +1,10 @@
-"""A tokenizer-level Puppet reader: resources, their attributes, class names and variables.
+"""A tokenizer-level Puppet reader: resources, their attributes, blocks and variables.
 
 Not a Puppet implementation: conditionals and functions are not evaluated. It finds every
-`type { 'title': attr => value }` wherever it sits, which is what an inventory needs, and
-stops at the first broken token with the line number.
+`type { 'title': attr => value }` wherever it sits, notes the class, define or node around it
+(and what that block includes), and stops at the first broken token with the line number. A
+value it cannot know without Puppet (a fact, a lookup(), an expression) is an `Unresolved`,
+never text that looks real.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ _KEYWORDS = {
     "function",
     "type",
 }
-_INTERPOLATION = re.compile(r"\$\{(?:::)?([\w:]+)\}|\$(?:::)?([a-z_][\w:]*)")
+_INTERPOLATION = re.compile(r"\$\{((?:::)?[\w:]+)\}|\$\{[^}]*\}|\$((?:::)?[a-z_][\w:]*)")
+# After a value, these mean it was only the start of an expression we do not evaluate.
+_OPERATORS = {"?", "+", "-", "*", "/", "==", "!=", "=~", "<", ">", "and", "or", "in", ".", "["}
 
 
 class PuppetSyntaxError(ValueError):
@@ -65,17 +69,43 @@ class Call:
     args: list[Any]
 
 
+@dataclass(frozen=True)
+class Unresolved:
+    """A value only Puppet could compute ($facts[...], lookup(), a selector): its text."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class Block:
+    """A class, define or node body; 'top' is what a file declares outside any of them."""
+
+    kind: str
+    name: str
+    line: int
+    includes: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
 @dataclass
 class Resource:
     type: str
     title: Any
     line: int
     attributes: dict[str, Any] = field(default_factory=dict)
+    block: Block | None = None
 
 
 @dataclass
 class Manifest:
     classes: list[tuple[str, int]] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     variables: dict[str, Any] = field(default_factory=dict)
     errors: list[PuppetSyntaxError] = field(default_factory=list)
@@ -125,6 +155,8 @@ def _check_braces(tokens: list[Token], manifest: Manifest) -> None:
 class _Parser:
     def __init__(self, tokens: list[Token], manifest: Manifest) -> None:
         self.tokens, self.manifest, self.index = tokens, manifest, 0
+        self.top = Block("top", "", 1)
+        self.scopes: list[tuple[Block, int]] = []  # open blocks and their closing brace
 
     def peek(self, offset: int = 0) -> Token | None:
         index = self.index + offset
@@ -138,18 +170,83 @@ class _Parser:
         self.index += 1
         return token
 
+    @property
+    def block(self) -> Block:
+        while self.scopes and self.scopes[-1][1] < self.index:
+            self.scopes.pop()
+        return self.scopes[-1][0] if self.scopes else self.top
+
     def run(self) -> None:
         while self.peek() is not None:
+            block = self.block
             token = self.next()
             following = self.peek()
             if token.kind == "word" and token.text in ("class", "define") and following:
                 if following.kind == "word":
                     self.manifest.classes.append((following.text.lstrip(":"), token.line))
+                    self._open(token.text, following.text.lstrip(":"), token.line)
+                elif following.text == "{":  # class { 'name': ... } declares a class
+                    title = self.peek(1)
+                    if title is not None and title.kind in ("sq", "dq", "word"):
+                        block.includes.append(title.text.strip("'\"").lstrip(":"))
+            elif token.kind == "word" and token.text == "node":
+                self._open_node(token.line)
+            elif token.kind == "word" and token.text in ("include", "contain", "require"):
+                self._includes(block)
             elif token.kind == "var" and following and following.text == "=":
                 self.index += 1
                 self._assignment(token)
             elif self._starts_resource(token):
-                self._resource(token)
+                self._resource(token, block)
+        if any(resource.block is self.top for resource in self.manifest.resources):
+            self.manifest.blocks.insert(0, self.top)
+
+    def _open(self, kind: str, name: str, line: int) -> None:
+        """Enter a class or define body: past its parameters, up to the matching brace."""
+        position = self.index + 1
+        depth = 0
+        while position < len(self.tokens):
+            text = self.tokens[position].text
+            if text == "(" and self.tokens[position].kind == "op":
+                depth += 1
+            elif text == ")" and self.tokens[position].kind == "op":
+                depth -= 1
+            elif text == "{" and depth == 0:
+                break
+            position += 1
+        if position < len(self.tokens):
+            block = Block(kind, name, line)
+            self.manifest.blocks.append(block)
+            self.scopes.append((block, _matching_brace(self.tokens, position)))
+
+    def _open_node(self, line: int) -> None:
+        names, position = [], self.index
+        while position < len(self.tokens) and self.tokens[position].text != "{":
+            token = self.tokens[position]
+            if token.kind in ("sq", "dq", "word"):
+                names.append(token.text.strip("'\""))
+            position += 1
+        if position < len(self.tokens):
+            block = Block("node", ", ".join(names) or "default", line)
+            self.manifest.blocks.append(block)
+            self.scopes.append((block, _matching_brace(self.tokens, position)))
+
+    def _includes(self, block: Block) -> None:
+        """include a, b / include('a') / contain ::a: the classes a block pulls in."""
+        if (token := self.peek()) is not None and token.text == "(":
+            self.next()
+        while (token := self.peek()) is not None:
+            if token.kind not in ("sq", "dq", "word") or token.text in _KEYWORDS:
+                if token.text == ")":
+                    self.next()
+                return
+            block.includes.append(token.text.strip("'\"").lstrip(":"))
+            self.next()
+            if (following := self.peek()) is None or following.text != ",":
+                if following is not None and following.text == ")":
+                    self.next()
+                return
+            self.next()
 
     def _starts_resource(self, token: Token) -> bool:
         brace = self.peek()
@@ -169,7 +266,12 @@ class _Parser:
         if title is None:
             return False
         if title.text == "[" and title.kind == "op":
-            while position < len(self.tokens) and self.tokens[position].text != "]":
+            depth = 0
+            while position < len(self.tokens):
+                token = self.tokens[position]
+                depth += {"[": 1, "]": -1}.get(token.text, 0) if token.kind == "op" else 0
+                if depth == 0:
+                    break
                 position += 1
         elif title.kind not in ("sq", "dq", "var", "word", "num"):
             return False
@@ -177,18 +279,24 @@ class _Parser:
         return after < len(self.tokens) and self.tokens[after].text == ":"
 
     def _assignment(self, name: Token) -> None:
-        # An expression we do not evaluate leaves the variable unknown.
+        # An expression we do not evaluate leaves the variable unknown, never half-known.
+        key = _variable(name.text)
+        self.manifest.variables[key] = Unresolved(name.text)
         with contextlib.suppress(PuppetSyntaxError):
-            self.manifest.variables[_variable(name.text)] = self._value()
+            value = self._value()
+            following = self.peek()
+            if following is not None and following.text in _OPERATORS:
+                value = Unresolved(name.text)
+            self.manifest.variables[key] = value
 
-    def _resource(self, kind: Token) -> None:
+    def _resource(self, kind: Token, block: Block) -> None:
         start = self.index
         self.next()  # '{'
         try:
             while True:
                 title = self._value()
                 self._expect(":")
-                resource = Resource(kind.text, title, kind.line)
+                resource = Resource(kind.text, title, kind.line, block=block)
                 self._attributes(resource)
                 self.manifest.resources.append(resource)
                 closing = self.next()
@@ -229,7 +337,14 @@ class _Parser:
         if token.kind == "num":
             return int(token.text) if token.text.isdigit() and token.text[0] != "0" else token.text
         if token.kind == "var":
-            return self.manifest.variables.get(_variable(token.text), token.text)
+            text = token.text
+            while (following := self.peek()) is not None and following.text == "[":
+                self.next()
+                text += f"[{', '.join(map(str, self._sequence(']')))}]"
+            value = self.manifest.variables.get(_variable(token.text))
+            if text != token.text or value is None or _is_fact(token.text):
+                return Unresolved(text)
+            return value
         if token.text == "[":
             return self._sequence("]")
         if token.kind == "word" and self.peek() and self.peek().text == "(":  # type: ignore[union-attr]
@@ -254,13 +369,33 @@ class _Parser:
         self._expect(closing)
         return items
 
-    def _interpolate(self, text: str) -> str:
-        def replace(match: re.Match[str]) -> str:
-            name = _variable(match.group(1) or match.group(2))
-            value = self.manifest.variables.get(name)
-            return str(value) if isinstance(value, str | int) else match.group(0)
+    def _interpolate(self, text: str) -> str | Unresolved:
+        """Variables known in this manifest are substituted; any other makes it Unresolved."""
+        unknown = False
 
-        return _INTERPOLATION.sub(replace, text.replace('\\"', '"'))
+        def replace(match: re.Match[str]) -> str:
+            nonlocal unknown
+            name = match.group(1) or match.group(2)
+            value = (
+                None
+                if name is None or _is_fact(name)
+                else self.manifest.variables.get(_variable(name))
+            )
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                return str(value)
+            unknown = True
+            return match.group(0)
+
+        result = _INTERPOLATION.sub(replace, text.replace('\\"', '"'))
+        return Unresolved(f'"{result}"') if unknown else result
+
+
+def _is_fact(name: str) -> bool:
+    """$facts, $::fqdn, $trusted: values of the node being configured, unknown here."""
+    bare = name.lstrip("$")
+    return bare.split("[", 1)[0] in ("facts", "trusted", "server_facts") or (
+        bare.startswith("::") and "::" not in bare[2:]
+    )
 
 
 def _variable(text: str) -> str:
