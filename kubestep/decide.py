@@ -98,6 +98,13 @@ def _same_process(a: dict[str, Any], b: dict[str, Any]) -> bool:
     )
 
 
+_TEMPLATE_MARK = re.compile(r"\{\{|\{%|<%")
+
+
+def _templated(candidate: dict[str, Any]) -> bool:
+    return bool(_TEMPLATE_MARK.search(candidate["command"]))
+
+
 def _runs_one_of(command: str, scripts: set[str]) -> bool:
     """`sh heroku.sh` only runs a script that has a candidate of its own: the same process."""
     words = {word.removeprefix("./") for word in command.split()}
@@ -114,6 +121,8 @@ def start_command(inventory: dict[str, Any], answers: dict[str, Any]) -> Choice 
         return Choice(command, "your answer", ".kubestep/answers.yml", to_plain(found))
     candidates = inventory.get("start_candidates", [])
     startable = [c for c in candidates if c.get("role") in roles.STARTABLE]
+    # A raw Jinja/ERB template yields to the same command as config management rendered it.
+    startable = [c for c in startable if not _templated(c)] or startable
     web = [c for c in startable if c["role"] == roles.WEB] or startable
     if not web:
         others = [_describe(c) for c in candidates if c.get("role") != "config"][:6]

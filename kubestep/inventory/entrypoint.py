@@ -196,17 +196,23 @@ def _inherit_server_config(candidate: StartCandidate, everything: list[StartCand
 
 
 def _read_readme(tree: SourceTree, found: Inventory, result: Inventory) -> None:
-    """Server commands a README tells people to run (the least sure place)."""
+    """Server commands a README tells people to run (the least sure place): in code blocks
+    (indented, fenced or `$ `-prefixed) and in inline code spans."""
     if found.readme is None:
         return
     text = tree.text(found.readme.path) or ""
+    in_fence = False
     for number, raw in enumerate(text.splitlines(), 1):
-        match = _README_COMMAND.match(raw)
-        if match is None or not raw.startswith(("    ", "\t", "$ ", "> ")):
+        if raw.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
             continue
-        line = match.group(1)
-        if roles.classify_safely(line)[0] in roles.STARTABLE:
-            _add(result, line, at(found.readme.path, number), "readme", None)
+        lines = re.findall(r"``?([^`]+)``?", raw)
+        match = _README_COMMAND.match(raw)
+        if match and (in_fence or raw.startswith(("    ", "\t", "$ ", "> "))):
+            lines.append(match.group(1).removeprefix("$ "))
+        for line in lines:
+            if roles.classify_safely(line)[0] in roles.STARTABLE:
+                _add(result, line.strip(), at(found.readme.path, number), "readme", None)
 
 
 def set_entrypoint(found: Inventory, chosen: StartCandidate | None, source: str) -> None:
