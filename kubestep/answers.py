@@ -5,12 +5,14 @@ are plain data so that they can be recorded in .copier-answers.yml and edited th
 """
 
 import re
+from dataclasses import asdict
 from typing import Any
 
 from kubestep import decide
 from kubestep.build_packages import build_packages
 from kubestep.catalog import CATALOG
 from kubestep.jinja_ext import k8s_slug
+from kubestep.local_env import local_env
 from kubestep.secrets import secret_looking
 
 # What every Python base image already has; the Dockerfile installs only the rest.
@@ -229,7 +231,12 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         ],
         "local_config": _local_config(inventory, services) if config_file else {},
         "example_config": _config_sections(inventory) if config_file else {},
-        "local_env": {},
+        "local_env": [
+            asdict(entry)
+            for entry in local_env(
+                inventory.get("config", {}).get("env_vars", []), [s["kind"] for s in services]
+            )
+        ],
         "backing_services": services,
         "status_path": _status_path(checks),
         "checks": checks,

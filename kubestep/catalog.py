@@ -21,6 +21,8 @@ class BackingService:
     data_path: str = ""
     # The INI keys an app uses for it, mapped to the value it has locally.
     local_settings: dict[str, str] = field(default_factory=dict)
+    # How an app reaches it as one URL (DATABASE_URL=...), locally.
+    local_url: str = ""
 
 
 CATALOG: dict[str, BackingService] = {
@@ -47,6 +49,7 @@ CATALOG: dict[str, BackingService] = {
                 "dbname": "app",
                 "database": "app",
             },
+            local_url="postgresql://app:local-only-password@postgres:5432/app",
         ),
         BackingService(
             kind="mysql",
@@ -69,6 +72,7 @@ CATALOG: dict[str, BackingService] = {
                 "name": "app",
                 "database": "app",
             },
+            local_url="mysql://app:local-only-password@mysql:3306/app",
         ),
         BackingService(
             kind="redis",
@@ -77,6 +81,7 @@ CATALOG: dict[str, BackingService] = {
             port=6379,
             healthcheck=["CMD", "redis-cli", "ping"],
             local_settings={"host": "redis", "port": "6379"},
+            local_url="redis://redis:6379/0",
         ),
         BackingService(
             kind="memcached",
@@ -85,6 +90,7 @@ CATALOG: dict[str, BackingService] = {
             port=11211,
             healthcheck=[],
             local_settings={"host": "memcached", "port": "11211"},
+            local_url="memcached://memcached:11211",
         ),
         BackingService(
             kind="rabbitmq",
@@ -98,6 +104,7 @@ CATALOG: dict[str, BackingService] = {
                 "user": "guest",
                 "password": "guest",
             },
+            local_url="amqp://guest:guest@rabbitmq:5672//",
         ),
     )
 }

@@ -1,5 +1,6 @@
 """Jinja helpers for copier.yml and the template, so template logic stays declarative."""
 
+import json
 import re
 import shlex
 
@@ -41,6 +42,8 @@ class KubestepExtension(Extension):
         environment.filters["problems"] = problems
         environment.filters["k8s_slug"] = k8s_slug
         environment.filters["shell_quote"] = shlex.quote
+        # Dockerfile exec form: JSON, without the HTML escaping of Jinja's tojson (\u0026).
+        environment.filters["exec_form"] = json.dumps
         environment.filters["env_name_of"] = env_name_of
         environment.tests["secret_key"] = secret_key
         environment.globals["backing_service"] = backing_service

@@ -172,6 +172,10 @@ def migrate(
         if next_step.number == 2:
             for note in after.get("legacy", {}).get("notes", []):
                 out(f"  warning: {note}")
+        if next_step.number == 3:
+            for entry in after.get("legacy", {}).get("local_env", []):
+                if str(entry.get("value") or "").startswith("REQUIRED-"):
+                    out(f"  warning: config/local.env: set {entry['name']}, {entry['why']}")
         results.append(result)
         before, base = after, theirs  # the next step starts from this render
     return results

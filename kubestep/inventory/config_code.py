@@ -7,6 +7,7 @@ default it falls back to, the type it converts to and the file (or env var) it r
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,20 +188,29 @@ class _ModuleReader:
         return None, None
 
     def _env_read(self, node: ast.expr) -> None:
-        env = _env_call(node)
+        env = _env_call(node) or _settings_library_call(node)
         if env is None or self._string(env[0]) is None:
             return
         default = None
+        required = env[1] is None and _reads_without_default(node)
         if env[1] is not None:
             try:
                 default = _plain(ast.literal_eval(env[1]))
             except ValueError:
                 default = self._path(env[1], depth=0)[0]
         name = self._string(env[0]) or ""
-        if all(item.name != name for item in self.result.found.config.env_vars):
+        known = [item for item in self.result.found.config.env_vars if item.name == name]
+        if not known:
             self.result.found.config.env_vars.append(
-                EnvVar(name=name, default=default, source=at(self.rel, node.lineno))
+                EnvVar(
+                    name=name,
+                    default=default,
+                    source=at(self.rel, node.lineno),
+                    required=required or None,
+                )
             )
+        elif known[0].default is None and default is not None:
+            known[0].default, known[0].required = default, None  # a read with a default wins
 
     def _arg(self, node: ast.Call, index: int) -> str | None:
         return self._string(node.args[index]) if len(node.args) > index else None
@@ -230,6 +240,48 @@ def _env_call(node: ast.expr) -> tuple[ast.expr, ast.expr | None] | None:
         return None
     default = node.args[1] if len(node.args) > 1 else None
     return node.args[0], default
+
+
+# django-environ's env("X") / env.str("X", default=...), python-decouple's config("X", ...).
+_SETTINGS_READERS = {"env", "config"}
+_SETTINGS_CASTS = {"str", "bool", "int", "float", "list", "tuple", "dict", "json", "url", "db"}
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]+$")
+
+
+def _settings_library_call(node: ast.expr) -> tuple[ast.expr, ast.expr | None] | None:
+    """(name, default) of env("X", default=...) and config("X", default=...) reads."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return None
+    func = node.func
+    called = func.id if isinstance(func, ast.Name) else None
+    if (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "env"
+        and func.attr in _SETTINGS_CASTS
+    ):
+        called = "env"
+    first = node.args[0]
+    if called not in _SETTINGS_READERS or not (
+        isinstance(first, ast.Constant) and isinstance(first.value, str)
+    ):
+        return None
+    if not _ENV_NAME.match(first.value):
+        return None
+    default = next((k.value for k in node.keywords if k.arg == "default"), None)
+    if default is None and len(node.args) > 1 and called == "env":
+        default = None  # env("X", cast): a cast, not a default
+    return first, default
+
+
+def _reads_without_default(node: ast.expr) -> bool:
+    """os.environ["X"], env("X") and config("X") fail when X is unset; .get() does not."""
+    if isinstance(node, ast.Subscript):
+        return True
+    if isinstance(node, ast.Call):
+        name = ast.unparse(node.func)
+        return not name.endswith(("get", "getenv", "setdefault"))
+    return False
 
 
 def _bound_name(node: ast.expr) -> str | None:

@@ -89,6 +89,8 @@ class EnvVar:
     source: str
     value: str | None = None
     default: Any = None
+    # True when the code reads it without a default (os.environ["X"], env("X")): it must be set.
+    required: bool | None = None
 
 
 @dataclass
