@@ -145,6 +145,9 @@ def test_a_failed_first_deploy_says_what_is_left_and_has_its_own_exit_code(
     assert not any(entry.startswith("rollout undo") for entry in changes(service))
     assert "diagnose --namespace shop-staging shop" in changes(service)
     assert "Deployment/shop-staging/shop" in state(service)["objects"]  # left, as it says
+    again = deploy(service, "1.0.0", target="kube_rollback")
+    assert exit_code(again) == 1
+    assert "has no good release on record (its first deploy, 1.0.0, failed)" in again.stderr
 
 
 # 2. A failed upgrade leaves every object as the last good release had it ----------------
@@ -362,6 +365,11 @@ class InProcess:
         ]
         return int(self.main.main(argv, run=self.run, now=self.clock.now, sleep=self.clock.sleep))
 
+    def rollback(self) -> int:
+        argv = ["rollback", "--env", "staging", "--namespace", NS, "--deployment", "shop"]
+        argv += ["--manifest", str(self.service / "build" / "kube" / "staging.deploy.yaml")]
+        return int(self.main.main(argv, run=self.run, now=self.clock.now, sleep=self.clock.sleep))
+
     def seconds_to_verdict(self) -> float:
         """From the apply of the release to the diagnosis of its failure, on the fake clock."""
         clocked = self.state["clocked"]
@@ -474,3 +482,31 @@ def test_durations_and_exit_codes_are_documented() -> None:
     docs = (REPO / "docs" / "kubernetes.rst").read_text()
     for code in main.EXIT:
         assert re.search(rf"^``{code}``\s", docs, re.MULTILINE), code
+
+
+def test_a_deploy_cut_off_after_its_apply_releases_the_lock_and_can_be_undone(
+    service: Path,
+) -> None:
+    run = InProcess(service)
+    assert run.deploy("1.0.0") == 0
+    good = {k: v["metadata"].get("labels") for k, v in run.state["objects"].items()}
+    applied = run.run
+
+    def interrupted(args: list[str], stdin: str | None = None) -> Any:
+        answer = applied(args, stdin)
+        if list(args[:2]) == ["apply", "--filename"]:
+            raise KeyboardInterrupt  # Ctrl-C right after the apply
+        return answer
+
+    run.run = interrupted  # type: ignore[method-assign]
+    assert run.deploy("1.0.1") == 6
+    lease = run.state["objects"]["Lease/shop-staging/shop-deploy"]
+    assert "holderIdentity" not in lease["spec"]
+    record = run.state["objects"]["ConfigMap/shop-staging/shop-releases"]["data"]
+    assert "1.0.1" in record["attempt.json"]
+    run.run = applied  # type: ignore[method-assign]
+    assert run.rollback() == 0
+    labels = {k: v["metadata"].get("labels") for k, v in run.state["objects"].items()}
+    assert {k: labels[k] for k in good} == good
+    record = run.state["objects"]["ConfigMap/shop-staging/shop-releases"]["data"]
+    assert "attempt.json" not in record

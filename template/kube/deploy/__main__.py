@@ -125,8 +125,11 @@ class Deploy:
         prior = record.slots["good"]
         record.write(attempt=release)
         self.changed = True
-        self.kc("apply", "--filename", str(self.o.manifest))
-        failure = self.watch()
+        try:
+            self.kc("apply", "--filename", str(self.o.manifest))
+            failure = self.watch()
+        except KubectlFailed as error:  # e.g. a webhook that failed after the dry run
+            failure = str(error)
         if not failure:
             self.check_live(release, NOT_LIVE)
             record.write(good=release, previous=prior, attempt=None)
@@ -172,6 +175,13 @@ class Deploy:
                 record.write(good=previous, previous=None, attempt=None)
                 print(f"{self.o.env} is back at {previous.version}, every object as it had them")
                 return LIVE
+            if good is None and attempt is not None:
+                raise Stop(
+                    UNCHANGED,
+                    f"error: {self.o.env} has no good release on record (its first deploy, "
+                    f"{attempt.version}, failed): nothing to roll back to; stop its pods with "
+                    f"kubectl scale deployment/{self.name} --replicas 0 --namespace {self.ns}",
+                )
             if good is not None:
                 raise Stop(
                     UNCHANGED,
