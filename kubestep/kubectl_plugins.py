@@ -85,6 +85,7 @@ def diagnose(run: Runner, namespace: str, deployment: str | None, tail: int = 40
     containers' states, restarts, last termination, events and logs."""
     lines: list[str] = []
     selector: list[str] = []
+    current_hash = ""
     if deployment:
         name = deployment.removeprefix("deployment/").removeprefix("deployment.apps/")
         found = _json(
@@ -92,16 +93,20 @@ def diagnose(run: Runner, namespace: str, deployment: str | None, tail: int = 40
         )
         lines.extend(diagnosis.deployment_summary(found))
         selector = ["--selector", diagnosis.selector_argument(found)]
+        current_hash = _current_template_hash(run, namespace, selector, found)
     pods = _json(run, ["get", "pods", "--namespace", namespace, *selector, "--output", "json"])
     items = list(pods.get("items") or [])
-    unready = [pod for pod in items if not diagnosis.is_ready(pod)]
+    unready = [pod for pod in items if not diagnosis.is_ready(pod) or diagnosis.is_terminating(pod)]
     if not unready:
         lines.append(f"all {len(items)} pod(s) in {namespace} are ready")
         return lines
-    for pod in unready:
+    for pod in diagnosis.release_order(unready, current_hash):
         pod_name = pod["metadata"]["name"]
         lines.append("")
-        lines.append(diagnosis.pod_summary(pod))
+        lines.append(diagnosis.pod_summary(pod, current_hash))
+        if diagnosis.is_terminating(pod):
+            lines.append("  logs and events: skipped, the pod is being stopped")
+            continue
         if pod_problem := diagnosis.pod_problem(pod):
             lines.append(f"  pod: {pod_problem}")
         problems = diagnosis.container_problems(pod)
@@ -116,6 +121,19 @@ def diagnose(run: Runner, namespace: str, deployment: str | None, tail: int = 40
         for problem in problems:
             lines.extend(_logs(run, namespace, problem, tail))
     return lines
+
+
+def _current_template_hash(
+    run: Runner, namespace: str, selector: list[str], deployment: dict[str, Any]
+) -> str:
+    """The new release's pod-template-hash; '' when the ReplicaSets cannot be read."""
+    try:
+        found = _json(
+            run, ["get", "replicasets", "--namespace", namespace, *selector, "--output", "json"]
+        )
+    except KubectlError:
+        return ""
+    return diagnosis.current_template_hash(deployment, list(found.get("items") or []))
 
 
 def _logs(run: Runner, namespace: str, problem: diagnosis.ContainerProblem, tail: int) -> list[str]:

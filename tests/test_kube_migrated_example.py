@@ -49,6 +49,14 @@ def test_step_4_wrote_an_overlay_and_config_per_environment(project: Path) -> No
         assert (project / "config" / f"{env}.ini").is_file()
     assert git(project, "status", "--porcelain") == ""
     assert "build/" in (project / ".gitignore").read_text()
+    assert "kube/deploy/__main__.py" in git(project, "ls-files", "kube/deploy").splitlines()
+
+
+def test_kube_apply_plans_the_deploy_of_the_migrated_service(project: Path) -> None:
+    result = make(project, "kube_apply", "ENV=staging", "TAG=1.4.2", "DRY_RUN=1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "kubectl apply --filename build/kube/staging.deploy.yaml" in result.stdout.splitlines()
+    assert "kubectl get lease legacy-app-deploy --namespace legacy-app-staging" in result.stdout
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

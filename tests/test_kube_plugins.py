@@ -28,6 +28,16 @@ class RecordedCluster:
             ("get", "deployment", "shop", "--namespace", NS, "--output", "json"): "deployment.json",
             ("get", "pods", "--namespace", NS, "--selector", SELECTOR, "--output", "json"): pods,
             ("get", "pods", "--namespace", NS, "--output", "json"): pods,
+            (
+                "get",
+                "replicasets",
+                "--namespace",
+                NS,
+                "--selector",
+                SELECTOR,
+                "--output",
+                "json",
+            ): "replicasets.json",
             **{
                 self.events(pod): f"events-{name}.json"
                 for pod, name in ((CRASH, "crashloop"), (PULL, "imagepull"), (UNREADY, "readiness"))
@@ -117,11 +127,11 @@ def test_diagnose_a_failed_rollout() -> None:
         "timed out progressing.",
     ]
     assert "shop-5d4b9c8f7a-x7kq2" not in text  # the ready pod of the old release
-    assert f"pod/{CRASH}: Running, 0/1 containers ready, on worker-2" in lines
+    assert f"pod/{CRASH}: Running, 0/1 containers ready, on worker-2, new release" in lines
     assert "    last run: exit code 3 (Error) at 2025-03-04T09:15:02Z" in lines
     assert "  logs of app (previous run, last 40 lines):" in lines
     assert any("DATABASE_URL is required" in line for line in lines)
-    assert f"pod/{PULL}: Pending, 0/1 containers ready, on worker-1" in lines
+    assert f"pod/{PULL}: Pending, 0/1 containers ready, on worker-1, new release" in lines
     assert "  logs of app: none, it has not started" in lines
     assert any("Warning Failed (x4): Failed to pull image" in line for line in lines)
     assert any(
@@ -130,6 +140,24 @@ def test_diagnose_a_failed_rollout() -> None:
     assert any("readiness check redis failed" in line for line in lines)
     logs = [call for call in cluster.calls if call[0] == "logs"]
     assert [call[1] for call in logs] == [CRASH, UNREADY]
+
+
+def test_diagnose_mid_rollout_shows_the_new_release_first_and_marks_terminating() -> None:
+    """The old release's pod is being stopped (deletionTimestamp): it comes last, marked, and
+    its logs (the old release's) are not shown as if they explained the failure."""
+    cluster = RecordedCluster(pods="pods-rollout.json")
+    lines = kubectl_plugins.diagnose(cluster, NS, "shop")
+    pods = [line for line in lines if line.startswith("pod/")]
+    assert pods == [
+        f"pod/{CRASH}: Running, 0/1 containers ready, on worker-2, new release",
+        f"pod/{PULL}: Pending, 0/1 containers ready, on worker-1, new release",
+        f"pod/{UNREADY}: Running, 0/1 containers ready, on worker-3, new release",
+        "pod/shop-5d4b9c8f7a-x7kq2: Terminating since 2025-03-04T09:13:10Z (was Running), "
+        "0/1 containers ready, on worker-2, old release",
+    ]
+    assert lines[-1] == "  logs and events: skipped, the pod is being stopped"
+    fetched = [call[1] for call in cluster.calls if call[0] == "logs"]
+    assert "shop-5d4b9c8f7a-x7kq2" not in fetched
 
 
 def test_diagnose_when_everything_is_ready() -> None:

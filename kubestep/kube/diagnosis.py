@@ -104,13 +104,48 @@ def is_ready(pod: Obj) -> bool:
     )
 
 
-def pod_summary(pod: Obj) -> str:
+def is_terminating(pod: Obj) -> bool:
+    """Being deleted: the kubelet is stopping it (its phase still says Running)."""
+    return bool(dig(pod, "metadata", "deletionTimestamp"))
+
+
+def current_template_hash(deployment: Obj, replicasets: list[Obj]) -> str:
+    """The pod-template-hash of the Deployment's current revision (the release rolling out),
+    or '' when no ReplicaSet of it carries that revision."""
+    revision_key = "deployment.kubernetes.io/revision"
+    revision = dig(deployment, "metadata", "annotations", revision_key)
+    for replicaset in replicasets:
+        if revision and dig(replicaset, "metadata", "annotations", revision_key) == revision:
+            return str(dig(replicaset, "metadata", "labels", "pod-template-hash") or "")
+    return ""
+
+
+def release_order(pods: list[Obj], current_hash: str) -> list[Obj]:
+    """The current release's pods first, then the others; terminating ones last in each."""
+
+    def rank(pod: Obj) -> tuple[bool, bool, str]:
+        old = bool(current_hash) and (
+            dig(pod, "metadata", "labels", "pod-template-hash") != current_hash
+        )
+        return old, is_terminating(pod), str(dig(pod, "metadata", "name"))
+
+    return sorted(pods, key=rank)
+
+
+def pod_summary(pod: Obj, current_hash: str = "") -> str:
     statuses = dig(pod, "status", "containerStatuses") or []
     ready = sum(bool(s.get("ready")) for s in statuses)
     node = dig(pod, "spec", "nodeName") or "no node"
+    phase = dig(pod, "status", "phase") or "?"
+    if is_terminating(pod):
+        phase = f"Terminating since {dig(pod, 'metadata', 'deletionTimestamp')} (was {phase})"
+    release = ""
+    if current_hash:
+        template_hash = dig(pod, "metadata", "labels", "pod-template-hash")
+        release = ", new release" if template_hash == current_hash else ", old release"
     return (
-        f"pod/{dig(pod, 'metadata', 'name')}: {dig(pod, 'status', 'phase') or '?'}, "
-        f"{ready}/{len(statuses)} containers ready, on {node}"
+        f"pod/{dig(pod, 'metadata', 'name')}: {phase}, "
+        f"{ready}/{len(statuses)} containers ready, on {node}{release}"
     )
 
 

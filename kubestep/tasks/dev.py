@@ -8,7 +8,10 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-LINTED = "kubestep tests tasks.py bench template/app template/kubestep_runtime template/tests"
+LINTED = (
+    "kubestep tests tasks.py bench template/app template/kubestep_runtime template/tests "
+    "template/kube/deploy"
+)
 
 
 def venv_env() -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 Kubelet probes every pod every few seconds; caching the outcome for READY_CACHE_SECONDS keeps
 a fleet of pods from turning readiness probes into load on the database they check.
+READY_REQUIRES picks the checks that decide readiness: when a dependency some routes can do
+without is down, pods stay in the Service and answer those routes ("degraded").
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from . import lifecycle
+from .errors import ConfigError
 
 log = logging.getLogger("kubestep.ready")
 OK = "ok"
@@ -60,14 +63,42 @@ class ReadyResult:
         return {"status": self.status, "checks": self.checks, "failing": failing}
 
 
+def required_checks(requires: str, names: list[str]) -> set[str]:
+    """The check names that decide readiness for READY_REQUIRES=all|none|name,name...;
+    a ConfigError naming the known checks when a name is not one of them."""
+    value = requires.strip().lower() or "all"
+    if value == "all":
+        return set(names)
+    if value == "none":
+        return set()
+    wanted = {name.strip() for name in requires.split(",") if name.strip()}
+    unknown = sorted(wanted - set(names))
+    if unknown:
+        known = ", ".join(sorted(names)) or "none defined"
+        raise ConfigError(
+            [
+                f"invalid READY_REQUIRES={requires!r}: no readiness check named "
+                f"{', '.join(unknown)} (the checks: {known}; or all, none)"
+            ]
+        )
+    return wanted
+
+
 class Readiness:
     """Runs the checks concurrently, each bounded by `timeout`, and caches the outcome."""
 
-    def __init__(self, checks: Iterable[Check], timeout: float, cache_seconds: float) -> None:
+    def __init__(
+        self,
+        checks: Iterable[Check],
+        timeout: float,
+        cache_seconds: float,
+        requires: str = "all",
+    ) -> None:
         self.checks = list(checks)
         names = [check.name for check in self.checks]
         if len(set(names)) != len(names):
             raise ValueError(f"readiness check names must be unique, got {names}")
+        self.required = required_checks(requires, names)
         self.timeout = timeout
         self.cache_seconds = cache_seconds
         self._lock = threading.Lock()
@@ -100,8 +131,10 @@ class Readiness:
             check.name: self._state(check.name, deadline - time.monotonic())
             for check in self.checks
         }
-        ready = all(state == OK for state in states.values())
-        return ReadyResult(ready, "ready" if ready else "unready", states)
+        ready = all(states[name] == OK for name in self.required)
+        healthy = all(state == OK for state in states.values())
+        status = "ready" if healthy else "degraded" if ready else "unready"
+        return ReadyResult(ready, status, states)
 
     def _state(self, name: str, remaining: float) -> str:
         try:

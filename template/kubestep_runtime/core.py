@@ -33,7 +33,10 @@ class Runtime:
     ) -> None:
         self.settings = settings or RuntimeSettings.from_env()
         self.readiness = Readiness(
-            checks, self.settings.ready_check_timeout, self.settings.ready_cache_seconds
+            checks,
+            self.settings.ready_check_timeout,
+            self.settings.ready_cache_seconds,
+            self.settings.ready_requires,
         )
         self.metrics = metrics or default_metrics()
         self.endpoints = Endpoints(self.settings, self.readiness, self.metrics)

@@ -20,6 +20,8 @@ class RuntimeSettings:
     info_path: str = "/info"
     ready_cache_seconds: float = 2.0
     ready_check_timeout: float = 1.0
+    # Which readiness checks decide /ready: "all", "none" or check names (see docs/runtime.rst).
+    ready_requires: str = "all"
     service_name: str = UNKNOWN
     service_version: str = UNKNOWN
     git_revision: str = UNKNOWN
@@ -36,6 +38,7 @@ class RuntimeSettings:
             info_path=env.url_path("INFO_PATH", cls.info_path),
             ready_cache_seconds=env.number("READY_CACHE_SECONDS", cls.ready_cache_seconds),
             ready_check_timeout=env.number("READY_CHECK_TIMEOUT", cls.ready_check_timeout),
+            ready_requires=env.text("READY_REQUIRES", cls.ready_requires),
             service_name=env.text("SERVICE_NAME", UNKNOWN),
             service_version=env.text("SERVICE_VERSION", UNKNOWN),
             git_revision=env.text("GIT_REVISION", UNKNOWN),
