@@ -9,6 +9,7 @@ from typing import Any
 
 from kubestep.catalog import CATALOG
 from kubestep.jinja_ext import k8s_slug
+from kubestep.secrets import withheld
 
 # What every Python base image already has; the Dockerfile installs only the rest.
 _BASE_IMAGE_PACKAGES = {
@@ -61,13 +62,27 @@ def _user(inventory: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _secret(key: dict[str, Any]) -> str:
+    """Why a config key's values stay out of the answers ('' when they may go in)."""
+    return key.get("secret") or withheld(key["key"], key.get("default"), key.get("example_value"))
+
+
 def _config_sections(inventory: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """The config file's sections as the example shows them (the code's defaults otherwise)."""
+    """The config file's sections as the example shows them (the code's defaults otherwise);
+    a secret-looking key is there, empty: its value never goes into the answers."""
     sections: dict[str, dict[str, str]] = {}
     for key in inventory.get("config", {}).get("keys", []):
-        value = key.get("example_value", key.get("default"))
+        value = None if _secret(key) else key.get("example_value", key.get("default"))
         sections.setdefault(key["section"], {})[key["key"]] = "" if value is None else str(value)
     return sections
+
+
+def _config_key(key: dict[str, Any]) -> dict[str, Any]:
+    """What the template needs of a config key: a secret one has its reason, no default."""
+    reason = _secret(key)
+    names = ("section", "key", "default", "type", "required", "source")
+    recorded = {name: None if reason and name == "default" else key.get(name) for name in names}
+    return {**recorded, "secret": reason} if reason else recorded
 
 
 def _local_config(inventory: dict[str, Any], services: list[dict[str, str]]) -> dict[str, Any]:
@@ -134,10 +149,7 @@ def legacy_answers(inventory: dict[str, Any]) -> dict[str, Any]:
         "system_packages_source": ", ".join(sorted({_source_file(p) for p in packages})),
         "user": _user(inventory),
         "config_file": config_file,
-        "config_keys": [
-            {k: key.get(k) for k in ("section", "key", "default", "type", "required", "source")}
-            for key in inventory.get("config", {}).get("keys", [])
-        ],
+        "config_keys": [_config_key(key) for key in inventory.get("config", {}).get("keys", [])],
         "local_config": _local_config(inventory, services) if config_file else {},
         "example_config": _config_sections(inventory) if config_file else {},
         "local_env": {},

@@ -44,6 +44,8 @@ def render(destination: Path, answers: dict[str, Any], *, template: Path = REPO)
 
 def new_service(destination: Path, answers: dict[str, Any]) -> Path:
     """Generate a new service repository; refuse a destination that already has files."""
+    if destination.exists() and not destination.is_dir():
+        raise InvalidValue(f"{str(destination)!r} is a file: choose a new directory")
     if destination.exists() and any(destination.iterdir()):
         raise InvalidValue(f"{str(destination)!r} is not empty: choose a new directory")
     return render(destination, {**answers, "origin": "new"})
