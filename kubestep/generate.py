@@ -1,5 +1,7 @@
 """Render kubestep's copier template: a new service, or one migration step's files."""
 
+import contextlib
+import io
 import warnings
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,9 @@ def render(destination: Path, answers: dict[str, Any], *, template: Path = REPO)
     A rejected answer becomes InvalidValue with copier's message (which quotes the value
     and says what is allowed); the destination is left untouched in that case.
     """
-    with warnings.catch_warnings():
+    # copier prints notes on stderr even when quiet (a template without tags); its failures
+    # are exceptions, turned into one-line errors below.
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         # A template checkout with uncommitted changes is normal while developing kubestep.
         warnings.simplefilter("ignore")
         try:

@@ -151,7 +151,10 @@ def plan_changes(user_root: Path, base: Tree, theirs: Tree) -> list[Change]:
 def apply_changes(root: Path, changes: list[Change]) -> None:
     """Write the changes into root; first check that none goes through a symlink."""
     root = root.resolve()
-    destinations = [safe_files.writable(root, change.path) for change in changes]
+    destinations = [
+        safe_files.writable(root, change.path, deleting=change.action == "delete")
+        for change in changes
+    ]
     for change, destination in zip(changes, destinations, strict=True):
         if change.action == "delete":
             destination.unlink()

@@ -159,11 +159,12 @@ def walk(root: Path, skip_dir: Callable[[Path], bool]) -> Iterator[tuple[str, st
             yield rel, ""
 
 
-def writable(root: Path, rel: str) -> Path:
-    """root/rel, when writing or deleting it stays inside root; RefusedFile otherwise.
+def writable(root: Path, rel: str, *, deleting: bool = False) -> Path:
+    """root/rel, when writing (or deleting) it stays inside root; RefusedFile otherwise.
 
     No part of rel may be a symlink (git would commit the link, while the write would land
-    wherever it points) and the file itself, when it exists, must be a regular file.
+    wherever it points) and the file itself, when it exists, must be a regular file. Deleting
+    a link itself is fine: unlink never follows it.
     """
     parts = _parts(rel)
     current = root
@@ -174,6 +175,9 @@ def writable(root: Path, rel: str) -> Path:
         except FileNotFoundError:
             break  # the rest is created by kubestep
         shown = "/".join(parts[: index + 1])
+        last = index == len(parts) - 1
+        if last and deleting and stat.S_ISLNK(info.st_mode):
+            break
         if stat.S_ISLNK(info.st_mode):
             raise RefusedFile(
                 rel,
@@ -181,7 +185,6 @@ def writable(root: Path, rel: str) -> Path:
                 f"(-> {_link_text(current)}) and kubestep does not write through links: "
                 "replace it with a regular file or directory and rerun",
             )
-        last = index == len(parts) - 1
         if last and not stat.S_ISREG(info.st_mode):
             raise RefusedFile(rel, f"kubestep must write here but it is {kind_of(info.st_mode)}")
         if not last and not stat.S_ISDIR(info.st_mode):

@@ -1,0 +1,154 @@
+"""safe_files and the inventory on a hostile tree: links out, FIFOs, devices, huge files."""
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kubestep.inventory import collect, safe_files
+from kubestep.inventory.tree import SourceTree
+from kubestep.merge import Change, File, apply_changes, read_file
+
+OUTSIDE_MARK = "OUTSIDE-3f9c-do-not-leak"
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A host file kubestep must never read: a credential outside the repo."""
+    secret = tmp_path / "host" / "credentials.ini"
+    secret.parent.mkdir()
+    secret.write_text(f"[database]\nhost = {OUTSIDE_MARK}-host\npassword = {OUTSIDE_MARK}\n")
+    return secret
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / "config").mkdir(parents=True)
+    (root / "config" / "app.ini").write_text("[server]\nport = 8080\n")
+    return root.resolve()
+
+
+def refusal(root: Path, rel: str) -> str:
+    with pytest.raises(safe_files.RefusedFile) as refused:
+        safe_files.read_bytes(root, rel)
+    assert refused.value.rel == rel and str(refused.value).startswith(f"{rel}: ")
+    return refused.value.reason
+
+
+def test_a_regular_file_and_a_link_inside_the_repo_are_read(repo: Path) -> None:
+    (repo / "config" / "example.ini").symlink_to("app.ini")
+    assert safe_files.read_bytes(repo, "config/app.ini") == b"[server]\nport = 8080\n"
+    assert safe_files.read_bytes(repo, "config/example.ini") == b"[server]\nport = 8080\n"
+
+
+def test_a_link_out_is_refused_whether_or_not_its_target_exists(repo: Path, outside: Path) -> None:
+    (repo / "config" / "prod.ini").symlink_to(outside)
+    (repo / "config" / "gone.ini").symlink_to(outside.parent / "missing.ini")
+    (repo / "config" / "up.ini").symlink_to("../../host/credentials.ini")
+    for rel in ("config/prod.ini", "config/gone.ini", "config/up.ini"):
+        reason = refusal(repo, rel)
+        assert reason.startswith("a symlink leading outside the repository")
+    # The same words for both: a refusal does not tell which host files exist.
+    assert refusal(repo, "config/prod.ini").replace(str(outside), "X") == refusal(
+        repo, "config/gone.ini"
+    ).replace(str(outside.parent / "missing.ini"), "X")
+
+
+def test_links_to_devices_loops_and_parent_paths_are_refused(repo: Path) -> None:
+    (repo / "zero").symlink_to("/dev/zero")
+    (repo / "loop").symlink_to("loop")
+    (repo / "dangling").symlink_to("nothing-here")
+    assert "outside the repository" in refusal(repo, "zero")
+    assert "loops" in refusal(repo, "loop")
+    assert "to nothing" in refusal(repo, "dangling")
+    assert "not a path inside" in refusal(repo, "../repo/config/app.ini")
+    assert "not a path inside" in refusal(repo, "/etc/passwd")
+    with pytest.raises(FileNotFoundError):
+        safe_files.read_bytes(repo, "config/missing.ini")
+
+
+def test_a_fifo_is_refused_without_blocking(repo: Path) -> None:
+    os.mkfifo(repo / "config" / "pipe.ini")
+    result: list[str] = []
+    reader = threading.Thread(target=lambda: result.append(refusal(repo, "config/pipe.ini")))
+    reader.start()
+    reader.join(timeout=5)
+    assert not reader.is_alive(), "reading a FIFO blocked"
+    assert result == ["a named pipe (FIFO), not a regular file: not read"]
+
+
+def test_a_file_over_the_limit_is_refused(repo: Path) -> None:
+    (repo / "big.txt").write_bytes(b"x" * 2048)
+    with pytest.raises(safe_files.RefusedFile, match="larger than 1024 bytes"):
+        safe_files.read_bytes(repo, "big.txt", limit=1024)
+    assert len(safe_files.read_bytes(repo, "big.txt", limit=2048)) == 2048
+
+
+def test_walk_reports_what_it_will_not_read_and_never_follows_a_directory_link(
+    repo: Path, outside: Path
+) -> None:
+    (repo / "config" / "prod.ini").symlink_to(outside)
+    (repo / "host-etc").symlink_to(outside.parent, target_is_directory=True)
+    (repo / "same-config").symlink_to("config", target_is_directory=True)
+    os.mkfifo(repo / "pipe")
+    found = dict(safe_files.walk(repo, lambda path: False))
+    assert found["config/app.ini"] == ""
+    assert found["config/prod.ini"].startswith("a symlink leading outside")
+    assert found["host-etc"].startswith("a symlink leading outside")
+    assert found["pipe"] == "a named pipe (FIFO): not read"
+    assert not any(rel.startswith(("host-etc/", "same-config")) for rel in found)
+
+
+def test_writes_never_go_through_a_link(repo: Path, outside: Path) -> None:
+    (repo / "make").symlink_to(outside.parent, target_is_directory=True)
+    (repo / "Dockerfile").symlink_to(outside.parent / "planted")
+    (repo / "README.rst").symlink_to(outside)
+    for rel in ("make/app.mk", "Dockerfile", "README.rst"):
+        with pytest.raises(safe_files.RefusedFile, match="does not write through links"):
+            safe_files.writable(repo, rel)
+    with pytest.raises(safe_files.RefusedFile, match="does not write through links"):
+        apply_changes(
+            repo, [Change("new.txt", "add", File("ok")), Change("make/a.mk", "add", File("x"))]
+        )
+    assert not (repo / "new.txt").exists()  # checked before anything is written
+    assert sorted(p.name for p in outside.parent.iterdir()) == ["credentials.ini"]
+    assert safe_files.writable(repo, "kube/base/new.yaml") == repo / "kube/base/new.yaml"
+
+
+def test_merge_reads_no_file_through_a_link_out(repo: Path, outside: Path) -> None:
+    (repo / "Makefile").symlink_to(outside)
+    with pytest.raises(safe_files.RefusedFile, match="Makefile: a symlink leading outside"):
+        read_file(repo, "Makefile")
+    assert read_file(repo, "missing.txt") is None
+    assert read_file(repo, "config/app.ini") == File("[server]\nport = 8080\n")
+
+
+def test_the_inventory_names_what_it_skipped_and_keeps_nothing_of_it(
+    repo: Path, outside: Path
+) -> None:
+    (repo / "config" / "app.ini.example").symlink_to(outside)
+    (repo / "README.md").symlink_to(outside)
+    (repo / "nagios").mkdir()
+    (repo / "nagios" / "app.cfg").symlink_to("/dev/zero")
+    os.mkfifo(repo / "Procfile")
+    found = collect(repo)
+    dumped = yaml.safe_dump(found.to_dict())
+    assert OUTSIDE_MARK not in dumped
+    warned = {warning.source: warning.message for warning in found.warnings}
+    for rel in ("config/app.ini.example", "README.md", "nagios/app.cfg"):
+        assert warned[f"{rel}:1"].startswith("a symlink leading outside the repository"), rel
+    assert warned["Procfile:1"] == "a named pipe (FIFO): not read"
+
+
+def test_binary_and_oversized_files_are_warnings_naming_them(repo: Path) -> None:
+    (repo / "Procfile").write_bytes(b"web: \x00\x01\xffgunicorn app:app\n")
+    (repo / "requirements.txt").write_bytes(b"flask\n" + b"#" * 1_100_000 + b"\n")
+    tree = SourceTree(repo)
+    assert tree.text("Procfile") is None and tree.text("requirements.txt") is None
+    assert {w.source: w.message for w in tree.warnings()} == {
+        "Procfile:1": "binary: not read",
+        "requirements.txt:1": "larger than 1 MB: not read",
+    }
