@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import Task
 
+from kubestep.tasks import migrate as migration_tasks
+from kubestep.tasks.new import new as new_task
 from tests.legacy_repo import GIT_IDENTITY, git
 from tests.render import VENV_BIN
 
@@ -121,28 +126,34 @@ def test_an_empty_repository(tmp_path: Path) -> None:
     assert sorted(p.name for p in empty.iterdir()) == [".git", ".kubestep"]
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        ["inventory"],
-        ["migrate", "--step", "1"],
-        ["migrate", "--step", "1", "--dry-run"],
-        ["status"],
-        ["validate"],
-    ],
-)
-def test_a_target_that_is_a_file(tmp_path: Path, command: list[str]) -> None:
+def task_error(task: Task, *args: object, **kwargs: object) -> str:
+    """What a task says when it fails: invoke's Exit, as the command line shows it."""
+    with pytest.raises(Exit) as failed:
+        task(Context(), *args, **kwargs)
+    assert failed.value.code == 1
+    message = str(failed.value.message)
+    assert message.startswith("error: ") and "\n" not in message
+    return message
+
+
+def test_a_target_that_is_a_file(tmp_path: Path) -> None:
     target = tmp_path / "service.tar"
     target.write_bytes(b"not a directory")
-    line = one_line_error(inv(*command, "--target", str(target)))
-    assert str(target) in line
+    assert str(target) in one_line_error(inv("migrate", "--step", "1", "--target", str(target)))
+    for task, kwargs in [
+        (migration_tasks.inventory, {}),
+        (migration_tasks.migrate, {"step": "1", "dry_run": True}),
+        (migration_tasks.status, {}),
+        (migration_tasks.validate, {}),
+    ]:
+        assert str(target) in task_error(task, target=str(target), **kwargs), task.name
     assert target.read_bytes() == b"not a directory"
 
 
 @pytest.mark.parametrize("step", ["0", "7x", "+2", "-1", "four", ""])
 def test_unknown_steps(step: str) -> None:
-    line = one_line_error(inv("migrate", "--step", step, "--target", "."))
-    assert "is not a step: use one of 1, 2, 3, 4, 5, 6, +1" in line
+    message = task_error(migration_tasks.migrate, step=step, target=".")
+    assert "is not a step: use one of 1, 2, 3, 4, 5, 6, +1" in message
 
 
 def test_no_engine_is_one_line_with_the_way_to_get_one(tmp_path: Path) -> None:
@@ -152,44 +163,46 @@ def test_no_engine_is_one_line_with_the_way_to_get_one(tmp_path: Path) -> None:
         assert "no Docker engine answers `docker info`" in line and "inv engine" in line
 
 
+def test_inv_new_refuses_a_bad_answer_in_one_line(tmp_path: Path) -> None:
+    destination = tmp_path / "svc"
+    line = one_line_error(inv("new", "orders", "--set", "port=80", "--dest", str(destination)))
+    assert line == (
+        "error: port: 80 is not a usable port: use 1024 to 65535 "
+        "(lower ports need root, which the container does not have)"
+    )
+    assert not destination.exists()
+
+
 @pytest.mark.parametrize(
-    ("arguments", "message"),
+    ("name", "settings", "message"),
     [
-        (["Bad_Name"], "error: service_name: 'Bad_Name' is not a valid name"),
-        (["orders", "--set", "port=80"], "error: port: 80 is not a usable port: use 1024 to 65535"),
-        (["orders", "--set", "port=http"], "error: port: 'http' is not a whole number"),
-        (["orders", "--set", "environments=qa,Prod"], "error: environments: 'Prod' is not a"),
-        (
-            ["orders", "--set", "ingress_class=haproxy"],
-            "error: ingress_class: 'haproxy' is not one of nginx, traefik",
-        ),
-        (
-            ["orders", "--set", "colour=blue"],
-            "error: 'colour' is not a question: use one of service_name",
-        ),
-        (["orders", "--set", "origin=legacy"], "error: origin is set by `inv migrate`"),
-        (["orders", "--set", "port"], "error: --set 'port' is not key=value"),
-        (
-            ["orders", "--set", "image=registry/app:latest"],
-            "error: image: 'registry/app:latest' is not an image repository",
-        ),
+        ("Bad_Name", [], "error: service_name: 'Bad_Name' is not a valid name"),
+        ("orders", ["port=http"], "error: port: 'http' is not a whole number"),
+        ("orders", ["environments=qa,Prod"], "error: environments: 'Prod' is not a valid name"),
+        ("orders", ["environments=[qa"], "error: environments: '[qa' is not a YAML list"),
+        ("orders", ["ingress_class=haproxy"], "error: ingress_class: 'haproxy' is not one of"),
+        ("orders", ["colour=blue"], "error: 'colour' is not a question: use one of service_name"),
+        ("orders", ["origin=legacy"], "error: origin is set by `inv migrate`"),
+        ("orders", ["port"], "error: --set 'port' is not key=value"),
+        ("orders", ["port=8080", "port=9090"], "error: --set port= is given twice"),
+        ("orders", ["image=registry/app:latest"], "error: image: 'registry/app:latest' is not an"),
+        ("orders", ["team=Team A"], "error: team: 'Team A' is not a valid name"),
     ],
 )
-def test_inv_new_refuses_a_bad_answer_in_one_line(
-    tmp_path: Path, arguments: list[str], message: str
+def test_inv_new_checks_every_answer_before_copier_runs(
+    tmp_path: Path, name: str, settings: list[str], message: str
 ) -> None:
     destination = tmp_path / "svc"
-    line = one_line_error(inv("new", *arguments, "--dest", str(destination)))
-    assert line.startswith(message), line
+    assert task_error(new_task, name, dest=str(destination), set_=settings).startswith(message)
     assert not destination.exists()
 
 
 def test_inv_new_refuses_a_file_or_a_non_empty_destination(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("mine")
-    assert "is a file" in one_line_error(inv("new", "orders", "--dest", str(tmp_path / "file")))
+    assert "is a file" in task_error(new_task, "orders", dest=str(tmp_path / "file"))
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("mine")
-    assert "is not empty" in one_line_error(inv("new", "orders", "--dest", str(tmp_path / "full")))
+    assert "is not empty" in task_error(new_task, "orders", dest=str(tmp_path / "full"))
     assert (tmp_path / "file").read_text() == "mine"
     assert [p.name for p in (tmp_path / "full").iterdir()] == ["keep.txt"]
 
