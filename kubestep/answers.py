@@ -4,6 +4,7 @@ Data flows one way: inventory (what the legacy repo has) -> answers (what to ren
 are plain data so that they can be recorded in .copier-answers.yml and edited there.
 """
 
+import copy
 import shlex
 from typing import Any
 
@@ -181,3 +182,28 @@ def answers_from_inventory(inventory: dict[str, Any], step: int) -> dict[str, An
     if service.get("description"):
         answers["description"] = " ".join(str(service["description"]).split())
     return answers
+
+
+def without_secret_values(answers: dict[str, Any]) -> dict[str, Any]:
+    """Recorded answers with no value of a secret-looking config key: earlier versions of
+    kubestep recorded them, and every later step would carry them into history again."""
+    legacy = answers.get("legacy")
+    if not isinstance(legacy, dict) or not legacy.get("config_keys"):
+        return answers
+    legacy = copy.deepcopy(legacy)
+    example = legacy.get("example_config") or {}
+    local = legacy.get("local_config") or {}
+    keys = []
+    for key in legacy["config_keys"]:
+        section, name = key.get("section", ""), key.get("key", "")
+        shown = example.get(section, {}).get(name)
+        reason = key.get("secret") or withheld(name, key.get("default"), shown)
+        if reason:
+            key = {**key, "default": None, "secret": reason}
+            if shown is not None:
+                if local.get(section, {}).get(name) == shown:
+                    local[section][name] = ""
+                example[section][name] = ""
+        keys.append(key)
+    legacy["config_keys"] = keys
+    return {**answers, "legacy": legacy}

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from kubestep import inventory as inventory_reader
-from kubestep.answers import answers_from_inventory
+from kubestep.answers import answers_from_inventory, without_secret_values
 from kubestep.errors import KubestepError, StepError, TargetError
 from kubestep.generate import render
 from kubestep.inventory import safe_files
@@ -162,7 +162,7 @@ def migrate(
     require_clean_repository(target)
     if dry_run:
         return _dry_run(target, step, out)
-    before = recorded_answers(target)
+    before = without_secret_values(recorded_answers(target))
     if before.get("origin") == "new":
         raise StepError(f"{target} is a new kubestep service: it has every step already")
     todo = steps_to(step, before)

@@ -269,3 +269,23 @@ def test_a_link_inside_the_repo_is_read_like_the_file_it_names(tmp_path: Path) -
     assert "Order tracking API for the shop back office" in readme
     assert not os.path.lexists(repo / "README.md")  # retired, as a plain README.md would be
     assert (repo / "docs" / "README.md").is_file()
+
+
+def test_secret_values_recorded_by_an_earlier_kubestep_leave_with_the_next_step(
+    tmp_path: Path,
+) -> None:
+    repo = legacy_copy(tmp_path / "legacy-app")
+    migrate(repo, "1", out=lambda line: None)
+    answers = yaml.safe_load((repo / ".copier-answers.yml").read_text())
+    legacy = answers["legacy"]
+    legacy["example_config"]["database"]["password"] = "changeme"
+    for key in legacy["config_keys"]:
+        key.pop("secret", None)
+    (repo / ".copier-answers.yml").write_text(yaml.safe_dump(answers))
+    commit_all(repo, "answers as kubestep 0.1 wrote them")
+    migrate(repo, "2", out=lambda line: None)
+    assert "changeme" not in (repo / ".copier-answers.yml").read_text()
+    recorded = yaml.safe_load((repo / ".copier-answers.yml").read_text())["legacy"]
+    assert recorded["example_config"]["database"]["password"] == ""
+    password = next(k for k in recorded["config_keys"] if k["key"] == "password")
+    assert password["secret"] == "key 'password' names a secret"
