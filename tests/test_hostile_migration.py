@@ -12,7 +12,7 @@ import yaml
 from kubestep.errors import TargetError
 from kubestep.migrate import migrate, parse_answers, recorded_answers
 from tests.legacy_repo import GIT_IDENTITY, git, legacy_copy
-from tests.render import VENV_BIN
+from tests.render import VENV_BIN, generate
 
 REPO = Path(__file__).resolve().parents[1]
 MARK = "HOSTILE-7d1e"
@@ -289,3 +289,16 @@ def test_secret_values_recorded_by_an_earlier_kubestep_leave_with_the_next_step(
     assert recorded["example_config"]["database"]["password"] == ""
     password = next(k for k in recorded["config_keys"] if k["key"] == "password")
     assert password["secret"] == "key 'password' names a secret"
+
+
+def test_inv_validate_reads_no_policy_file_through_a_link_out(tmp_path: Path) -> None:
+    host = tmp_path / "shadow"
+    host.write_text(f"root:{MARK}:19000:0:99999:7:::\n")
+    project = generate(tmp_path / "shop")
+    policy = project / "kube" / "policy" / "admission-policy.yaml"
+    policy.unlink()
+    policy.symlink_to(host)
+    result = inv("validate", "--target", str(project))
+    line = one_line_error(result)
+    assert "kube/policy/admission-policy.yaml: a symlink leading outside" in line
+    assert MARK not in result.stdout + result.stderr
