@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubestep.inventory import collect, safe_files
+from kubestep.answers import legacy_answers
+from kubestep.inventory import collect, load, safe_files, write
 from kubestep.inventory.tree import SourceTree
 from kubestep.merge import Change, File, apply_changes, read_file
 
@@ -152,3 +153,59 @@ def test_binary_and_oversized_files_are_warnings_naming_them(repo: Path) -> None
         "Procfile:1": "binary: not read",
         "requirements.txt:1": "larger than 1 MB: not read",
     }
+
+
+def test_the_inventory_is_never_written_through_a_link(repo: Path, outside: Path) -> None:
+    (repo / ".kubestep").symlink_to(outside.parent, target_is_directory=True)
+    with pytest.raises(safe_files.RefusedFile, match=r"\.kubestep is a symlink"):
+        write(collect(repo), repo)
+    assert sorted(p.name for p in outside.parent.iterdir()) == ["credentials.ini"]
+    (repo / ".kubestep").unlink()
+    (repo / ".kubestep").mkdir()
+    (repo / ".kubestep" / "inventory.yml").symlink_to(outside)
+    with pytest.raises(safe_files.RefusedFile, match="a symlink leading outside"):
+        load(repo)
+
+
+def test_environment_values_that_look_like_credentials_are_not_kept(repo: Path) -> None:
+    (repo / "deploy").mkdir()
+    (repo / "deploy" / "app.service").write_text(
+        "[Service]\nUser=app\nExecStart=/srv/app/run.sh\n"
+        "Environment=API_TOKEN=tok-live-123 LOG_LEVEL=info\n"
+        'Environment="DATABASE_URL=postgres://app:Sup3rS3cret@db1/orders"\n'
+    )
+    (repo / "settings.py").write_text(
+        "import os\nSECRET_KEY = os.environ.get('DJANGO_SECRET_KEY', 'dev-insecure-key')\n"
+    )
+    found = collect(repo)
+    dumped = yaml.safe_dump(found.to_dict())
+    for value in ("tok-live-123", "Sup3rS3cret", "dev-insecure-key"):
+        assert value not in dumped, value
+    variables = {v.name: v for v in [*found.environment, *found.config.env_vars]}
+    assert variables["API_TOKEN"].secret == "key 'API_TOKEN' names a secret"
+    assert variables["DATABASE_URL"].secret == "the value of 'DATABASE_URL' looks like a credential"
+    assert variables["DJANGO_SECRET_KEY"].secret and variables["DJANGO_SECRET_KEY"].default is None
+    assert variables["LOG_LEVEL"].value == "info" and variables["LOG_LEVEL"].secret is None
+
+
+def test_answers_never_carry_a_secret_value_even_from_a_hand_made_inventory() -> None:
+    inventory = {
+        "config": {
+            "files": [{"path": "/etc/app.ini", "source": "app.py:3"}],
+            "keys": [
+                {"section": "db", "key": "password", "example_value": "hunter2", "source": "a:1"},
+                {
+                    "section": "db",
+                    "key": "dsn",
+                    "default": "mysql://u:pw1234@db/x",
+                    "source": "a:2",
+                },
+                {"section": "db", "key": "host", "example_value": "db1", "source": "a:3"},
+            ],
+        }
+    }
+    legacy = legacy_answers(inventory)
+    assert "hunter2" not in str(legacy) and "pw1234" not in str(legacy)
+    assert legacy["example_config"] == {"db": {"password": "", "dsn": "", "host": "db1"}}
+    secrets = {key["key"]: key.get("secret") for key in legacy["config_keys"]}
+    assert secrets["password"] and secrets["dsn"] and secrets["host"] is None

@@ -142,9 +142,8 @@ def walk(root: Path, skip_dir: Callable[[Path], bool]) -> Iterator[tuple[str, st
                         pending.append(path)
                     continue
                 if entry.is_symlink():
-                    target = path.resolve()
-                    if target.is_dir() and target.is_relative_to(root):
-                        continue  # listed where it really is
+                    if _directory_inside(root, path):
+                        continue  # its files are listed where they really are
                     resolve_inside(root, rel)
                 elif not entry.is_file(follow_symlinks=False):
                     raise RefusedFile(
@@ -157,6 +156,14 @@ def walk(root: Path, skip_dir: Callable[[Path], bool]) -> Iterator[tuple[str, st
                 yield rel, f"cannot be read: {getattr(error, 'strerror', None) or error}"
                 continue
             yield rel, ""
+
+
+def _directory_inside(root: Path, link: Path) -> bool:
+    try:
+        target = link.resolve()
+    except (OSError, RuntimeError):
+        return False  # a loop: resolve_inside says so
+    return target.is_relative_to(root) and target.is_dir()
 
 
 def writable(root: Path, rel: str, *, deleting: bool = False) -> Path:
