@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kubestep import inventory
+from kubestep.answers import answers_from_inventory
 from kubestep.errors import TargetError
+from kubestep.generate import render
 from kubestep.migrate import migrate, parse_answers, recorded_answers
+from kubestep.paths import EXAMPLE
 from tests.legacy_repo import GIT_IDENTITY, git, legacy_copy
 from tests.render import VENV_BIN, generate
 
@@ -302,3 +306,15 @@ def test_inv_validate_reads_no_policy_file_through_a_link_out(tmp_path: Path) ->
     line = one_line_error(result)
     assert "kube/policy/admission-policy.yaml: a symlink leading outside" in line
     assert MARK not in result.stdout + result.stderr
+
+
+def test_the_render_and_its_copier_task_see_no_file_of_the_target(tmp_path: Path) -> None:
+    """copier renders kubestep's template with answers (data) into a fresh directory, and its
+    task (`make kube_env`) runs there: nothing in it is, or links to, a file of the target."""
+    found = inventory.collect(EXAMPLE)
+    rendered = render(tmp_path / "render", answers_from_inventory(found.to_dict(), 4))
+    paths = list(rendered.rglob("*"))
+    assert (
+        rendered / "kube" / "overlays" / "staging" / "kustomization.yaml" in paths
+    )  # the task ran
+    assert [path for path in paths if path.is_symlink()] == []
