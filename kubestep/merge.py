@@ -67,6 +67,10 @@ def read_file(root: Path, path: str) -> File | None:
         text = safe_files.read_text(root, path, MAX_MERGED_BYTES)
     except FileNotFoundError:
         return None
+    except safe_files.RefusedFile:
+        raise
+    except OSError as error:  # unreadable (permissions): one line, not a traceback
+        raise safe_files.RefusedFile(path, f"cannot be read: {error.strerror}") from None
     real = safe_files.resolve_inside(root, path)
     return File(text, os.access(real, os.X_OK))
 

@@ -1,6 +1,7 @@
 """safe_files and the inventory on a hostile tree: links out, FIFOs, devices, huge files."""
 
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -209,3 +210,24 @@ def test_answers_never_carry_a_secret_value_even_from_a_hand_made_inventory() ->
     assert legacy["example_config"] == {"db": {"password": "", "dsn": "", "host": "db1"}}
     secrets = {key["key"]: key.get("secret") for key in legacy["config_keys"]}
     assert secrets["password"] and secrets["dsn"] and secrets["host"] is None
+
+
+def test_a_device_node_in_the_repo_is_refused_without_being_opened(repo: Path) -> None:
+    try:
+        os.mknod(repo / "tty", 0o600 | stat.S_IFCHR, os.makedev(5, 0))
+    except (PermissionError, OSError) as error:
+        pytest.skip(f"cannot create a device node here: {error}")
+    assert refusal(repo, "tty") == "a device, not a regular file: not read"
+    assert dict(safe_files.walk(repo, lambda path: False))["tty"] == "a device: not read"
+
+
+def test_an_unreadable_user_file_is_a_refusal_naming_it(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def denied(root: Path, rel: str, limit: int) -> str:
+        raise PermissionError(13, "Permission denied")  # what a non-root user meets
+
+    (repo / "Makefile").write_text("all:\n")
+    monkeypatch.setattr(safe_files, "read_text", denied)
+    with pytest.raises(safe_files.RefusedFile, match=r"^Makefile: cannot be read: Permission"):
+        read_file(repo, "Makefile")
