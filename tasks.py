@@ -10,8 +10,9 @@ from kubestep.tasks.demo import demonstration
 from kubestep.tasks.dev import dev
 from kubestep.tasks.docker import docker
 from kubestep.tasks.migrate import migration
+from kubestep.tasks.new import creation
 
 namespace = Collection()
-for concern in (dev, demonstration, docker, migration):
+for concern in (dev, demonstration, docker, migration, creation):
     for task in concern.tasks.values():
         namespace.add_task(task)

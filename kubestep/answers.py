@@ -4,6 +4,7 @@ Data flows one way: inventory (what the legacy repo has) -> answers (what to ren
 are plain data so that they can be recorded in .copier-answers.yml and edited there.
 """
 
+import copy
 import re
 from dataclasses import asdict
 from typing import Any
@@ -13,7 +14,7 @@ from kubestep.build_packages import build_packages
 from kubestep.catalog import CATALOG
 from kubestep.jinja_ext import k8s_slug
 from kubestep.local_env import local_env
-from kubestep.secrets import secret_looking
+from kubestep.secrets import secret_looking, withheld
 
 # What every Python base image already has; the Dockerfile installs only the rest.
 _BASE_IMAGE_PACKAGES = {
@@ -67,13 +68,27 @@ def _user(inventory: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _secret(key: dict[str, Any]) -> str:
+    """Why a config key's values stay out of the answers ('' when they may go in)."""
+    return key.get("secret") or withheld(key["key"], key.get("default"), key.get("example_value"))
+
+
 def _config_sections(inventory: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """The config file's sections as the example shows them (the code's defaults otherwise)."""
+    """The config file's sections as the example shows them (the code's defaults otherwise);
+    a secret-looking key is there, empty: its value never goes into the answers."""
     sections: dict[str, dict[str, str]] = {}
     for key in inventory.get("config", {}).get("keys", []):
-        value = key.get("example_value", key.get("default"))
+        value = None if _secret(key) else key.get("example_value", key.get("default"))
         sections.setdefault(key["section"], {})[key["key"]] = "" if value is None else str(value)
     return sections
+
+
+def _config_key(key: dict[str, Any]) -> dict[str, Any]:
+    """What the template needs of a config key: a secret one has its reason, no default."""
+    reason = _secret(key)
+    names = ("section", "key", "default", "type", "required", "source")
+    recorded = {name: None if reason and name == "default" else key.get(name) for name in names}
+    return {**recorded, "secret": reason} if reason else recorded
 
 
 def _local_config(inventory: dict[str, Any], services: list[dict[str, str]]) -> dict[str, Any]:
@@ -225,10 +240,7 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "system_packages_source": ", ".join(sorted({_source_file(p) for p in packages})),
         "user": _user(inventory),
         "config_file": config_file,
-        "config_keys": [
-            {k: key.get(k) for k in ("section", "key", "default", "type", "required", "source")}
-            for key in inventory.get("config", {}).get("keys", [])
-        ],
+        "config_keys": [_config_key(key) for key in inventory.get("config", {}).get("keys", [])],
         "local_config": _local_config(inventory, services) if config_file else {},
         "example_config": _config_sections(inventory) if config_file else {},
         "local_env": [
@@ -267,3 +279,28 @@ def answers_from_inventory(
     if service.get("description"):
         answers["description"] = " ".join(str(service["description"]).split())
     return answers
+
+
+def without_secret_values(answers: dict[str, Any]) -> dict[str, Any]:
+    """Recorded answers with no value of a secret-looking config key: earlier versions of
+    kubestep recorded them, and every later step would carry them into history again."""
+    legacy = answers.get("legacy")
+    if not isinstance(legacy, dict) or not legacy.get("config_keys"):
+        return answers
+    legacy = copy.deepcopy(legacy)
+    example = legacy.get("example_config") or {}
+    local = legacy.get("local_config") or {}
+    keys = []
+    for key in legacy["config_keys"]:
+        section, name = key.get("section", ""), key.get("key", "")
+        shown = example.get(section, {}).get(name)
+        reason = key.get("secret") or withheld(name, key.get("default"), shown)
+        if reason:
+            key = {**key, "default": None, "secret": reason}
+            if shown is not None:
+                if local.get(section, {}).get(name) == shown:
+                    local[section][name] = ""
+                example[section][name] = ""
+        keys.append(key)
+    legacy["config_keys"] = keys
+    return {**answers, "legacy": legacy}

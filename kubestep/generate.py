@@ -1,5 +1,7 @@
 """Render kubestep's copier template: a new service, or one migration step's files."""
 
+import contextlib
+import io
 import warnings
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,9 @@ def render(destination: Path, answers: dict[str, Any], *, template: Path = REPO)
     A rejected answer becomes InvalidValue with copier's message (which quotes the value
     and says what is allowed); the destination is left untouched in that case.
     """
-    with warnings.catch_warnings():
+    # copier prints notes on stderr even when quiet (a template without tags); its failures
+    # are exceptions, turned into one-line errors below.
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         # A template checkout with uncommitted changes is normal while developing kubestep.
         warnings.simplefilter("ignore")
         try:
@@ -44,6 +48,8 @@ def render(destination: Path, answers: dict[str, Any], *, template: Path = REPO)
 
 def new_service(destination: Path, answers: dict[str, Any]) -> Path:
     """Generate a new service repository; refuse a destination that already has files."""
+    if destination.exists() and not destination.is_dir():
+        raise InvalidValue(f"{str(destination)!r} is a file: choose a new directory")
     if destination.exists() and any(destination.iterdir()):
         raise InvalidValue(f"{str(destination)!r} is not empty: choose a new directory")
     return render(destination, {**answers, "origin": "new"})

@@ -4,6 +4,7 @@ Three versions of each file meet: `base` (kubestep's render before the step), `t
 (kubestep's render after it) and `ours` (what the user's tree has). Files kubestep rendered
 before are merged three-way, as copier's update does; a user file kubestep has never written is
 merged by a rule for its kind, or kept, with kubestep's version written beside it.
+The user's tree is read and written only through safe_files: no link out, no device.
 """
 
 import os
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubestep.errors import StepError
+from kubestep.inventory import safe_files
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ Tree = dict[str, File]
 _UNION_FILES = {".gitignore", ".dockerignore"}
 # Files only kubestep writes: its new version always wins.
 _OWNED_FILES = {".copier-answers.yml"}
+# The largest user file kubestep merges with its own version.
+MAX_MERGED_BYTES = 10_000_000
 
 
 def read_tree(root: Path) -> Tree:
@@ -51,11 +55,24 @@ def read_tree(root: Path) -> Tree:
 
 
 def read_file(root: Path, path: str) -> File | None:
-    """The user's file at path, or None where there is none."""
-    full = root / path
-    if not full.is_file():
+    """The user's file at path, or None where there is none.
+
+    A path kubestep will not read (a symlink out of the repo, a device, ...) is a RefusedFile
+    naming it: the step stops before anything is written.
+    """
+    root = root.resolve()
+    if not os.path.lexists(root / path):
         return None
-    return File(full.read_text(errors="surrogateescape"), os.access(full, os.X_OK))
+    try:
+        text = safe_files.read_text(root, path, MAX_MERGED_BYTES)
+    except FileNotFoundError:
+        return None
+    except safe_files.RefusedFile:
+        raise
+    except OSError as error:  # unreadable (permissions): one line, not a traceback
+        raise safe_files.RefusedFile(path, f"cannot be read: {error.strerror}") from None
+    real = safe_files.resolve_inside(root, path)
+    return File(text, os.access(real, os.X_OK))
 
 
 def _union(ours: str, theirs: str) -> str:
@@ -136,13 +153,17 @@ def plan_changes(user_root: Path, base: Tree, theirs: Tree) -> list[Change]:
 
 
 def apply_changes(root: Path, changes: list[Change]) -> None:
-    """Write the changes into root."""
-    for change in changes:
-        destination = root / change.path
+    """Write the changes into root; first check that none goes through a symlink."""
+    root = root.resolve()
+    destinations = [
+        safe_files.writable(root, change.path, deleting=change.action == "delete")
+        for change in changes
+    ]
+    for change, destination in zip(changes, destinations, strict=True):
         if change.action == "delete":
             destination.unlink()
             continue
         assert change.file is not None
         destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_text(change.file.text)
+        destination.write_text(change.file.text, encoding="utf-8", errors="surrogateescape")
         destination.chmod(0o755 if change.file.executable else 0o644)

@@ -16,9 +16,11 @@ import yaml
 
 from kubestep import inventory as inventory_reader
 from kubestep import user_answers
-from kubestep.answers import answers_from_inventory
-from kubestep.errors import KubestepError, StepError
+from kubestep.answers import answers_from_inventory, without_secret_values
+from kubestep.errors import KubestepError, StepError, TargetError
 from kubestep.generate import render
+from kubestep.inventory import safe_files
+from kubestep.inventory.tree import line_of
 from kubestep.merge import Change, File, Tree, apply_changes, plan_changes, read_file, read_tree
 from kubestep.precommit import check_changes
 from kubestep.repo import KUBESTEP_DIR, commit_all, git, require_clean_repository, restore
@@ -38,12 +40,60 @@ class StepResult:
 
 
 def recorded_answers(target: Path) -> Answers:
-    """The answers of the last step, from the target's answers file; {} before step 1."""
+    """The answers of the last step, from the target's answers file; {} before step 1.
+
+    A broken file is one line: where, what is wrong, and the commit to restore it from.
+    """
     path = target / ANSWERS_FILE
-    if not path.is_file():
+    try:
+        text = safe_files.read_text(target.resolve(), ANSWERS_FILE)
+    except FileNotFoundError:
         return {}
-    data = yaml.safe_load(path.read_text()) or {}
+    except safe_files.RefusedFile as refused:
+        raise TargetError(f"{path}: {refused.reason}") from None
+    try:
+        data = parse_answers(text)
+    except ValueError as error:
+        raise TargetError(f"{path}:{error}; {_how_to_restore(target)}") from None
     return {key: value for key, value in data.items() if not key.startswith("_")}
+
+
+def parse_answers(text: str) -> dict[str, Any]:
+    """The answers in text; ValueError('LINE: what is wrong') when they are not answers."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ValueError(f"{line}: not valid YAML ({error.problem or error.context})") from None
+    except yaml.YAMLError as error:
+        raise ValueError(f"1: not valid YAML ({str(error).splitlines()[0]})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
+        raise ValueError(f"1: holds {type(data).__name__} data, not a mapping of answers")
+    step = data.get("step", 1)
+    if isinstance(step, bool) or not isinstance(step, int):
+        raise ValueError(f"{line_of(text, 'step:')}: step is {step!r}, not a step number")
+    return data
+
+
+def _how_to_restore(target: Path) -> str:
+    """How to get a valid answers file back: the last commit that has one."""
+    try:
+        commits = git(target, "log", "--format=%h", "-n", "50", "--", ANSWERS_FILE).split()
+        for commit in commits:
+            try:
+                parse_answers(git(target, "show", f"{commit}:{ANSWERS_FILE}"))
+            except (ValueError, TargetError):
+                continue
+            return (
+                f"kubestep writes this file: restore it with "
+                f"`git -C {target} checkout {commit} -- {ANSWERS_FILE}`, then rerun"
+            )
+    except TargetError:
+        pass
+    return "kubestep writes this file: restore it from git history or a backup, then rerun"
 
 
 def rendered_tree(answers: Answers | None) -> Tree:
@@ -140,7 +190,7 @@ def migrate(
     if dry_run:
         return _dry_run(target, step, out, sets)
     user = {**user_answers.load(target), **new_answers}
-    before = recorded_answers(target)
+    before = without_secret_values(recorded_answers(target))
     if before.get("origin") == "new":
         raise StepError(f"{target} is a new kubestep service: it has every step already")
     todo = steps_to(step, before)
@@ -155,6 +205,7 @@ def migrate(
     for next_step in todo:
         extra: list[Change] = _answers_changes(target, user)
         if found is not None and not before:
+            _print_warnings(found.warnings, out)
             after = answers_from_inventory(found.to_dict(), next_step.number, user)
             extra += _inventory_changes(target, found)
         else:
@@ -179,6 +230,18 @@ def migrate(
         results.append(result)
         before, base = after, theirs  # the next step starts from this render
     return results
+
+
+_SHOWN_WARNINGS = 10
+
+
+def _print_warnings(warnings: list[Any], out: Output) -> None:
+    """What was not read, and why, before it is used; the rest is in the inventory file."""
+    for warning in warnings[:_SHOWN_WARNINGS]:
+        out(f"warning: {warning.source}: {warning.message}")
+    if len(warnings) > _SHOWN_WARNINGS:
+        more = len(warnings) - _SHOWN_WARNINGS
+        out(f"warning: {more} more, listed in {KUBESTEP_DIR}/inventory.yml")
 
 
 def _preflight(
@@ -207,8 +270,8 @@ def _dry_run(
         clone = Path(scratch) / target.name
         subprocess.run(["git", "clone", "--quiet", str(target), str(clone)], check=True)
         kubestep_dir = target / KUBESTEP_DIR
-        if kubestep_dir.is_dir():
-            shutil.copytree(kubestep_dir, clone / KUBESTEP_DIR, dirs_exist_ok=True)
+        if kubestep_dir.is_dir() and not kubestep_dir.is_symlink():
+            shutil.copytree(kubestep_dir, clone / KUBESTEP_DIR, symlinks=True, dirs_exist_ok=True)
         head = git(clone, "rev-parse", "HEAD").strip()
         results = migrate(clone, step.label, out=lambda line: None, sets=sets)
         if not results:

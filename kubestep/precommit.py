@@ -75,7 +75,12 @@ def _hadolint(dockerfile: Path) -> str:
 
 def _missing_copy_source(target: Path, dockerfile: str) -> str:
     """A COPY/ADD source from the build context that does not exist."""
-    files = [p.relative_to(target).as_posix() for p in target.rglob("*") if ".git" not in p.parts]
+    files = [
+        (Path(folder) / name).relative_to(target).as_posix()
+        for folder, dirs, names in os.walk(target)  # links are not followed
+        if ".git" not in Path(folder).relative_to(target).parts
+        for name in [*names, *dirs]
+    ]
     for number, name, arguments in instructions(dockerfile):
         if name not in ("COPY", "ADD") or "--from=" in arguments:
             continue

@@ -7,12 +7,18 @@ from kubestep.errors import TargetError
 
 # kubestep's own scratch space in the target; `inv inventory` may have written it.
 KUBESTEP_DIR = ".kubestep"
+# The target's hooks and file-system monitor are programs a repository can name: kubestep's
+# git commands run neither (see "Security" in docs/migration.rst).
+_NO_REPO_PROGRAMS = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
 
 
 def git(target: Path, *arguments: str) -> str:
     """Run git in target and return its stdout; a failure becomes a one-line TargetError."""
     result = subprocess.run(
-        ["git", "-C", str(target), *arguments], capture_output=True, text=True, check=False
+        ["git", *_NO_REPO_PROGRAMS, "-C", str(target), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         detail = (result.stderr.strip() or result.stdout.strip()).splitlines()

@@ -1,9 +1,11 @@
 """Does a key and its value look like a credential? One answer for the rules that keep
-secrets out of ConfigMaps and for the templates that leave such keys empty."""
+secrets out of ConfigMaps, for the inventory that never records their values and for the
+templates that leave such keys empty."""
 
 import math
 import re
 from collections import Counter
+from typing import Any
 
 _SECRET_KEY = re.compile(
     r"(^|[_.-])(PASSWORD|PASSWD|PASS|SECRET|TOKEN|KEY|APIKEY|CREDENTIALS?|PRIVATE)([_.-]|$)",
@@ -40,6 +42,18 @@ def secret_looking(key: str, value: str) -> str:
         return f"the value of {key!r} looks like a credential"
     if _TOKEN_LIKE.match(value) and _entropy(value) > 4.2:
         return f"the value of {key!r} looks like a random token"
+    return ""
+
+
+def withheld(key: str, *values: Any) -> str:
+    """Why no value of key may be recorded (its name, or one of its values, looks like a
+    credential), or '' when they may. A secret key counts even without a value: its name is
+    enough to know that the value belongs in a Secret, not in the repository."""
+    if secret_key(key):
+        return f"key {key!r} names a secret"
+    for value in values:
+        if isinstance(value, str) and (reason := secret_looking(key, value)):
+            return reason
     return ""
 
 

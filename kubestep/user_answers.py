@@ -12,9 +12,11 @@ from typing import Any
 import yaml
 
 from kubestep.errors import InvalidValue, TargetError
+from kubestep.inventory import safe_files
 from kubestep.validators import validate
 
 RELATIVE_PATH = ".kubestep/answers.yml"
+MAX_BYTES = 64_000
 HEADER = (
     "# Your answers to what kubestep could not decide (`inv migrate --set key=value`).\n"
     "# Later steps read them; they win over what the inventory detects.\n"
@@ -49,10 +51,11 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
 def load(target: Path) -> dict[str, Any]:
     """The answers recorded in target, {} when there are none."""
     path = target / RELATIVE_PATH
-    if not path.is_file() or path.is_symlink():
+    if not path.exists() and not path.is_symlink():
         return {}
+    text = safe_files.read_text(target.resolve(), RELATIVE_PATH, MAX_BYTES)  # no link out
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

@@ -66,6 +66,7 @@ def collect(target: Path) -> Inventory:
             inventory.merge(reader(tree, inventory))
         except Exception as error:  # one broken reader must not hide what the others found
             inventory.warn(".:1", f"the {name} reader failed: {type(error).__name__}: {error}")
+    inventory.warnings.extend(tree.warnings())  # files left unread: links out, devices, ...
     _name_service(inventory, tree)
     _show_start_decision(inventory)
     return inventory

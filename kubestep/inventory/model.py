@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from kubestep.secrets import withheld
+
 
 @dataclass
 class Fact:
@@ -71,6 +73,8 @@ class ConfigFile:
 
 @dataclass
 class ConfigKey:
+    """A key of the config file; a secret-looking one keeps why (`secret`), never its values."""
+
     section: str
     key: str
     env_name: str
@@ -79,11 +83,18 @@ class ConfigKey:
     type: str | None = None
     example_value: Any = None
     required: bool | None = None
+    secret: str | None = None
+
+    def __post_init__(self) -> None:
+        self.secret = self.secret or withheld(self.key, self.default, self.example_value) or None
+        if self.secret:
+            self.default = self.example_value = None
 
 
 @dataclass
 class EnvVar:
-    """An environment variable the code reads (with its default) or a deployment sets."""
+    """An environment variable the code reads (with its default) or a deployment sets; a
+    secret-looking one keeps why (`secret`), never its value."""
 
     name: str
     source: str
@@ -91,6 +102,12 @@ class EnvVar:
     default: Any = None
     # True when the code reads it without a default (os.environ["X"], env("X")): it must be set.
     required: bool | None = None
+    secret: str | None = None
+
+    def __post_init__(self) -> None:
+        self.secret = self.secret or withheld(self.name, self.value, self.default) or None
+        if self.secret:
+            self.value = self.default = None
 
 
 @dataclass

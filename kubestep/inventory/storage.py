@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from kubestep.errors import TargetError
+from kubestep.inventory import safe_files
 from kubestep.inventory.model import Inventory
 
 RELATIVE_PATH = Path(".kubestep") / "inventory.yml"
@@ -22,8 +23,11 @@ HEADER = """\
 
 
 def write(inventory: Inventory, target: Path) -> Path:
-    """Write target/.kubestep/inventory.yml and return its path."""
-    path = Path(target) / RELATIVE_PATH
+    """Write target/.kubestep/inventory.yml and return its path (never through a symlink).
+
+    Values of secret-looking config keys are not in the inventory (see model.ConfigKey).
+    """
+    path = safe_files.writable(Path(target).resolve(), RELATIVE_PATH.as_posix())
     path.parent.mkdir(parents=True, exist_ok=True)
     body = yaml.safe_dump(
         inventory.to_dict(),
@@ -40,7 +44,8 @@ def load(target: Path) -> Inventory:
     """Read the inventory written (and maybe edited) in target."""
     path = Path(target) / RELATIVE_PATH
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = safe_files.read_text(Path(target).resolve(), RELATIVE_PATH.as_posix())
+        data = yaml.safe_load(text)
     except FileNotFoundError:
         raise TargetError(f"{path} does not exist: run the inventory first") from None
     except yaml.YAMLError as error:

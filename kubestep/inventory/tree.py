@@ -1,18 +1,19 @@
 """Read-only access to the legacy repo: one walk, cached file text and Python syntax trees.
 
-Readers never open files themselves, so that skipping vendored trees, size limits and
-decoding are decided once, and a bad file turns into a warning instead of a crash.
+Readers never open files themselves, so that skipping vendored trees, size limits, decoding
+and safety (no symlink out of the repo, no device or FIFO: see safe_files) are decided once,
+and a bad file turns into a warning naming it instead of a crash or a leak.
 """
 
 from __future__ import annotations
 
 import ast
 import fnmatch
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
-from kubestep.inventory.model import Inventory
+from kubestep.inventory import safe_files
+from kubestep.inventory.model import Inventory, ReadWarning
 
 # Trees that hold tools or other people's code, not the service.
 SKIPPED_DIRS = {
@@ -33,28 +34,30 @@ SKIPPED_DIRS = {
     "build",
     "dist",
 }
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = safe_files.MAX_FILE_BYTES
 
 
 class SourceTree:
     """The files of one repo, by POSIX path relative to its root."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        self.root = root.resolve()
+        # Files kubestep will not read, with why: reported once, as warnings naming them.
+        self.refused: dict[str, str] = {}
         self.files = sorted(self._walk())
         self._text: dict[str, str | None] = {}
         self._python: dict[str, ast.Module | SyntaxError] = {}
 
     def _walk(self) -> Iterable[str]:
-        for folder, dirs, names in os.walk(self.root):
-            dirs[:] = [
-                name
-                for name in dirs
-                if name not in SKIPPED_DIRS and not Path(folder, name, "pyvenv.cfg").exists()
-            ]
-            base = Path(folder).relative_to(self.root)
-            for name in names:
-                yield (base / name).as_posix()
+        for rel, refusal in safe_files.walk(self.root, _skipped_dir):
+            if refusal:
+                self.refused[rel] = refusal
+            else:
+                yield rel
+
+    def warnings(self) -> list[ReadWarning]:
+        """One warning per file left unread (a link out, a device, too big, binary)."""
+        return [ReadWarning(at(rel, 1), reason) for rel, reason in sorted(self.refused.items())]
 
     def matching(self, *patterns: str, top_level: bool = False) -> list[str]:
         """Files whose name (or path, when the pattern has a '/') matches a glob pattern."""
@@ -68,20 +71,27 @@ class SourceTree:
         return found
 
     def text(self, rel: str) -> str | None:
-        """The file's text, or None when it is too big, unreadable or binary."""
+        """The file's text, or None when it is missing, unsafe, too big, unreadable or binary
+        (recorded in `refused`, so the reason becomes a warning)."""
         if rel not in self._text:
             self._text[rel] = self._read(rel)
         return self._text[rel]
 
     def _read(self, rel: str) -> str | None:
-        path = self.root / rel
+        if rel in self.refused:
+            return None
         try:
-            if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
-                return None
-            data = path.read_bytes()
-        except OSError:
+            data = safe_files.read_bytes(self.root, rel, MAX_FILE_BYTES)
+        except safe_files.RefusedFile as refused:
+            self.refused[rel] = refused.reason
+            return None
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            self.refused[rel] = f"cannot be read: {error.strerror or error}"
             return None
         if b"\0" in data[:4096]:
+            self.refused[rel] = "binary: not read"
             return None
         return data.decode("utf-8", errors="replace")
 
@@ -113,13 +123,16 @@ class SourceTree:
         for rel in paths:
             text = self.text(rel)
             if text is None:
-                found.warn(f"{rel}:1", "not read: binary, unreadable or larger than 1 MB")
-                continue
+                continue  # the reason is in self.refused, reported once by collect()
             try:
                 found.merge(parse(rel, text))
             except Exception as error:  # a reader bug must not cost the other files
                 found.warn(f"{rel}:1", f"could not be read: {type(error).__name__}: {error}")
         return found
+
+
+def _skipped_dir(path: Path) -> bool:
+    return path.name in SKIPPED_DIRS or (path / "pyvenv.cfg").exists()
 
 
 def at(rel: str, line: int) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from kubestep.errors import InvalidValue, KubestepError
+from kubestep.inventory import safe_files
 from kubestep.kube.model import Finding, Obj, Severity, dig, load_documents, load_files, ref
 from kubestep.kube.rules import RULES, SKIP_ANNOTATION
 from kubestep.kube.schema import OLDEST_SUPPORTED, schema_findings, supported_versions
@@ -121,8 +123,9 @@ def validate_target(project: Path, kubectl: str = "kubectl") -> dict[str, list[F
         for env in environments
     }
     policy = project / POLICY_FILE
-    if policy.is_file():
-        objects = [obj for obj, _ in load_files([policy])]
+    if os.path.lexists(policy):  # read as any file of a repository: never through a link out
+        text = safe_files.read_text(project.resolve(), POLICY_FILE.as_posix())
+        objects = load_documents(text, str(POLICY_FILE))
         results["policy"] = validate_manifests(
             objects,
             supported_versions(POLICY_MIN_VERSION),
