@@ -5,12 +5,19 @@ from pathlib import Path
 from typing import Any
 
 import copier
-from copier.errors import TaskError
+from copier.errors import DirtyLocalWarning, ShallowCloneWarning, TaskError
 
 from kubestep.errors import InvalidValue, StepError
 from kubestep.paths import REPO
 
 _VALIDATION_PREFIX = "Validation error for question "
+# The template is kubestep's own checkout, so the ref is the one this kubestep is: HEAD, with
+# its uncommitted changes. Left unset, copier looks for the newest git tag, and without one
+# prints "No git tags found in template; using HEAD as ref" on every render.
+TEMPLATE_REF = "HEAD"
+# Copier's warnings about that checkout (uncommitted changes while developing kubestep, a
+# shallow clone in CI) are not something a user of kubestep can act on.
+_TEMPLATE_CHECKOUT_WARNINGS = (DirtyLocalWarning, ShallowCloneWarning)
 
 
 def render(destination: Path, answers: dict[str, Any], *, template: Path = REPO) -> Path:
@@ -20,12 +27,13 @@ def render(destination: Path, answers: dict[str, Any], *, template: Path = REPO)
     and says what is allowed); the destination is left untouched in that case.
     """
     with warnings.catch_warnings():
-        # A template checkout with uncommitted changes is normal while developing kubestep.
-        warnings.simplefilter("ignore")
+        for category in _TEMPLATE_CHECKOUT_WARNINGS:
+            warnings.simplefilter("ignore", category)
         try:
             copier.run_copy(
                 str(template),
                 str(destination),
+                vcs_ref=TEMPLATE_REF,
                 data=answers,
                 defaults=True,
                 unsafe=True,
