@@ -41,18 +41,18 @@ def test_rendering_a_new_service_prints_nothing(
     assert (captured.out, captured.err) == ("", "")
 
 
-FAKE_DOCKER = """#!/bin/sh
+FAKE_DOCKER = f"""#!/bin/sh
 # A docker client whose classic builder prints its banner, then fails or succeeds.
 case "$1 $2" in
     "image inspect") [ "$3" = kubestep-local/python:3.11-bookworm ]; exit $? ;;
 esac
 if [ "$1" = build ]; then
-    printf '%s\\n' 'DEPRECATED: The legacy builder is deprecated and will be removed in a future release.' \\
+    printf '%s\\n' '{BUILDER_BANNER} and will be removed in a future release.' \\
         '            BuildKit is currently disabled; enable it by removing the DOCKER_BUILDKIT=0' \\
         '            environment-variable.' '' >&2
     echo "Step 1/2 : FROM base"
     echo "build error for $*" >&2
-    exit "${FAKE_BUILD_STATUS:-0}"
+    exit "${{FAKE_BUILD_STATUS:-0}}"
 fi
 """
 
