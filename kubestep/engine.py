@@ -69,6 +69,15 @@ def _passwordless_sudo() -> bool:
     return probe.returncode == 0
 
 
+def as_root() -> list[str] | None:
+    """The prefix that runs a command as root: [] as root, sudo -n with passwordless sudo."""
+    if os.geteuid() == 0:
+        return []
+    if _passwordless_sudo():
+        return ["sudo", "-n"]
+    return None
+
+
 def engine_start_command() -> list[str]:
     """The command that installs and starts an engine here, what `inv engine` runs.
 
@@ -80,13 +89,22 @@ def engine_start_command() -> list[str]:
         reason = f"DOCKER_HOST={host} is not a local socket"
     elif not debian_family():
         reason = "it installs one only on Debian or Ubuntu"
-    elif os.geteuid() == 0:
-        return [*_start_script_env(host), "bash", script("start-docker-engine.sh")]
-    elif _passwordless_sudo():
-        return ["sudo", "-n", *_start_script_env(host), "bash", script("start-docker-engine.sh")]
-    else:
+    elif (prefix := as_root()) is None:
         reason = "that needs root or passwordless sudo"
+    else:
+        return [*prefix, *_start_script_env(host), "bash", script("start-docker-engine.sh")]
     raise DockerUnavailable(f"{HOW_TO_GET_ONE} (kubestep did not start one itself: {reason})")
+
+
+def base_image_build(tag: str = LOCAL_BASE_IMAGE) -> list[str]:
+    """The base image's build as a command list, through sudo where that is how to be root.
+
+    debootstrap runs only as root; the script skips it when the image or its cache exists.
+    """
+    prefix = as_root() or []
+    if prefix and (host := os.environ.get("DOCKER_HOST")):
+        prefix = [*prefix, "env", f"DOCKER_HOST={host}"]
+    return [*prefix, "bash", script("build-base-image.sh"), tag]
 
 
 def _start_script_env(host: str) -> list[str]:

@@ -230,6 +230,25 @@ def test_with_passwordless_sudo_it_runs_through_sudo(
     ]
 
 
+def test_through_sudo_the_base_image_is_built_as_root_on_the_same_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(engine, "_passwordless_sudo", lambda: True)
+    monkeypatch.setenv("DOCKER_HOST", "unix:///run/user/1000/docker.sock")
+    assert engine.base_image_build("base:1") == [
+        "sudo",
+        "-n",
+        "env",
+        "DOCKER_HOST=unix:///run/user/1000/docker.sock",
+        "bash",
+        engine.script("build-base-image.sh"),
+        "base:1",
+    ]
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    assert engine.base_image_build("base:1")[:2] == ["bash", engine.script("build-base-image.sh")]
+
+
 def test_neither_root_nor_sudo_says_so(on_debian: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     monkeypatch.setattr(engine, "_passwordless_sudo", lambda: False)

@@ -14,6 +14,7 @@ from invoke.tasks import task
 from kubestep.engine import (
     HOW_TO_GET_ONE,
     NO_ENGINE_VARIABLE,
+    base_image_build,
     engine_answers,
     engine_opted_out,
     engine_start_command,
@@ -102,7 +103,7 @@ def start_engine() -> None:
 def build_local_images(base_image: str) -> None:
     """The local base image and the backing services' images, each skipped when present."""
     logs = log_dir()
-    base = ["bash", script("build-base-image.sh"), base_image]
+    base = base_image_build(base_image)
     run_phase(f"base image {base_image}", base, logs / "demo-base-image.log")
     services = ", ".join(LOCAL_SERVICE_IMAGES.values())
     local = ["bash", script("build-local-images.sh")]
