@@ -7,12 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import copier
-from copier.errors import TaskError
+from copier.errors import DirtyLocalWarning, ShallowCloneWarning, TaskError
 
 from kubestep.errors import InvalidValue, StepError
 from kubestep.paths import REPO
 
 _VALIDATION_PREFIX = "Validation error for question "
+# The template is kubestep's own checkout, so the ref is the one this kubestep is: HEAD, with
+# its uncommitted changes. Left unset, copier looks for the newest git tag, and without one
+# prints "No git tags found in template; using HEAD as ref" on every render.
+TEMPLATE_REF = "HEAD"
+# Copier's warnings about that checkout (uncommitted changes while developing kubestep, a
+# shallow clone in CI) are not something a user of kubestep can act on.
+_TEMPLATE_CHECKOUT_WARNINGS = (DirtyLocalWarning, ShallowCloneWarning)
 
 
 def render(destination: Path, answers: dict[str, Any], *, template: Path = REPO) -> Path:
@@ -21,15 +28,16 @@ def render(destination: Path, answers: dict[str, Any], *, template: Path = REPO)
     A rejected answer becomes InvalidValue with copier's message (which quotes the value
     and says what is allowed); the destination is left untouched in that case.
     """
-    # copier prints notes on stderr even when quiet (a template without tags); its failures
-    # are exceptions, turned into one-line errors below.
+    # copier's failures are exceptions, turned into one-line errors below; what it prints on
+    # stderr besides is nothing a user can act on.
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-        # A template checkout with uncommitted changes is normal while developing kubestep.
-        warnings.simplefilter("ignore")
+        for category in _TEMPLATE_CHECKOUT_WARNINGS:
+            warnings.simplefilter("ignore", category)
         try:
             copier.run_copy(
                 str(template),
                 str(destination),
+                vcs_ref=TEMPLATE_REF,
                 data=answers,
                 defaults=True,
                 unsafe=True,

@@ -120,6 +120,10 @@ def test_inv_demo_migrates_runs_and_answers(
         assert f"GET http://127.0.0.1:{port}/status -> 200 OK" in demo.stdout
         assert f"GET http://127.0.0.1:{port}/ready -> 200 " in demo.stdout
         assert (target / "build" / "kube" / "staging.yaml").is_file()
+        # The builds are one timed line each; copier and the builders stay quiet.
+        assert "\nthe service: make run_local ... " in demo.stdout
+        for noise in ("No git tags found", "DEPRECATED", "Successfully built"):
+            assert noise not in demo.stdout + demo.stderr, noise
     finally:
         make(target, "stop_local", **service_images)
     assert compose_leftovers("legacy-app") == {}

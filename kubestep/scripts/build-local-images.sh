@@ -23,6 +23,19 @@ run() {
     "$@"
 }
 
+# The classic builder is this script's choice (these machines have no buildx), so its
+# "DEPRECATED: The legacy builder is deprecated" banner says nothing the user can act on.
+# The banner is a first line, lines indented under it, and one empty line.
+without_builder_banner() {
+    awk '
+        banner && /^ / { next }
+        banner && /^$/ { banner = 0; next }
+        { banner = 0 }
+        /^DEPRECATED: The legacy builder is deprecated/ { banner = 1; next }
+        { print; fflush() }
+    '
+}
+
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
     names=(postgres redis)
@@ -40,6 +53,9 @@ for name in "${names[@]}"; do
         echo "image $tag is present (FORCE=1 rebuilds it)"
         continue
     fi
-    DOCKER_BUILDKIT=0 run docker build --force-rm --build-arg "BASE_IMAGE=$base_image" \
-        -t "$tag" "$images_dir/$name"
+    # stderr goes through the filter, stdout as it is; pipefail keeps docker's exit status.
+    {
+        DOCKER_BUILDKIT=0 run docker build --force-rm --build-arg "BASE_IMAGE=$base_image" \
+            -t "$tag" "$images_dir/$name" 2>&1 1>&3 3>&- | without_builder_banner >&2
+    } 3>&1
 done

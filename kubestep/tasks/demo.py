@@ -11,10 +11,19 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-from kubestep.engine import HOW_TO_GET_ONE, base_image_command, engine_answers, script
-from kubestep.errors import KubestepError
+from kubestep.engine import (
+    HOW_TO_GET_ONE,
+    NO_ENGINE_VARIABLE,
+    base_image_build,
+    engine_answers,
+    engine_opted_out,
+    engine_start_command,
+    script,
+)
+from kubestep.errors import DockerUnavailable, KubestepError
 from kubestep.migrate import migrate
 from kubestep.paths import EXAMPLE, LOCAL_BASE_IMAGE, LOCAL_SERVICE_IMAGES, REPO
+from kubestep.phases import log_dir, run_phase
 from kubestep.tasks.dev import venv_env
 from kubestep.tasks.errors import one_line_errors
 
@@ -45,24 +54,60 @@ def wait_for_http(url: str, timeout: float = 60.0) -> tuple[int, str]:
     return status, body
 
 
-def _ensure_git_identity() -> None:
-    probe = subprocess.run(["git", "var", "GIT_AUTHOR_IDENT"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        for name, value in DEMO_IDENTITY.items():
-            os.environ[name] = value
-            os.environ[name.replace("AUTHOR", "COMMITTER")] = value
+def _git_config(repo: Path, key: str) -> str:
+    probe = subprocess.run(
+        ["git", "-C", str(repo), "config", key], capture_output=True, text=True, check=False
+    )
+    return probe.stdout.strip()
+
+
+def _ensure_git_identity(repo: Path) -> None:
+    # `git var GIT_AUTHOR_IDENT` makes one up (root@host.(none)) that `git commit` refuses.
+    name = os.environ.get("GIT_AUTHOR_NAME") or _git_config(repo, "user.name")
+    email = os.environ.get("GIT_AUTHOR_EMAIL") or os.environ.get("EMAIL")
+    if not (name and (email or _git_config(repo, "user.email"))):
+        for variable, value in DEMO_IDENTITY.items():
+            os.environ[variable] = value
+            os.environ[variable.replace("AUTHOR", "COMMITTER")] = value
 
 
 def fresh_legacy_repo(c: Context, target: Path) -> None:
     """examples/legacy-app copied to target as a git repository, as a team would have it."""
     if target.exists():
-        if (target / "compose.yaml").exists():
-            c.run(f"make -C {target} stop_local", echo=True, warn=True, hide="out")
+        if (target / "compose.yaml").exists() and engine_answers():
+            c.run(f"make -C {target} stop_local", echo=True, warn=True, hide=True)
         shutil.rmtree(target)
     shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("__pycache__", ".venv"))
-    _ensure_git_identity()
-    for command in ("git init -q", "git add -A", "git commit -q -m 'The legacy service'"):
+    c.run(f"cd {target} && git init -q", echo=True)
+    _ensure_git_identity(target)
+    for command in ("git add -A", "git commit -q -m 'The legacy service'"):
         c.run(f"cd {target} && {command}", echo=True)
+
+
+def start_engine() -> None:
+    """Install and start a Docker engine, as `inv engine` does, where kubestep can.
+
+    Raises DockerUnavailable, with the way to get one, where it cannot.
+    """
+    command = engine_start_command()
+    print(
+        "no Docker engine answers: kubestep installs and starts one (Debian's docker.io and "
+        f"Compose v2; `inv demo --no-engine` or {NO_ENGINE_VARIABLE}=1 stops before this)"
+    )
+    log = log_dir() / "demo-engine.log"
+    run_phase("docker engine and compose", command, log)
+    if not engine_answers():
+        raise DockerUnavailable(f"an engine started but `docker info` does not answer; see {log}")
+
+
+def build_local_images(base_image: str) -> None:
+    """The local base image and the backing services' images, each skipped when present."""
+    logs = log_dir()
+    base = base_image_build(base_image)
+    run_phase(f"base image {base_image}", base, logs / "demo-base-image.log")
+    services = ", ".join(LOCAL_SERVICE_IMAGES.values())
+    local = ["bash", script("build-local-images.sh")]
+    run_phase(f"local images {services}", local, logs / "demo-local-images.log")
 
 
 @task(
@@ -71,6 +116,7 @@ def fresh_legacy_repo(c: Context, target: Path) -> None:
         "base_image": f"the image to build on (default: {LOCAL_BASE_IMAGE}, built locally)",
         "ca_bundle": "a CA bundle pip must trust during builds (default: the host pip's)",
         "port": "the port published on 127.0.0.1 (default 8080)",
+        "no_engine": f"never install or start a Docker engine (also: {NO_ENGINE_VARIABLE}=1)",
     }
 )
 @one_line_errors
@@ -80,8 +126,13 @@ def demo(
     base_image: str = LOCAL_BASE_IMAGE,
     ca_bundle: str = "",
     port: int = 8080,
+    no_engine: bool = False,
 ) -> None:
-    """Migrate examples/legacy-app through steps 1-4 and +1, run it locally and show it."""
+    """Migrate examples/legacy-app through steps 1-4 and +1, run it locally and show it.
+
+    Without a Docker engine it installs and starts one where it can (root or passwordless
+    sudo on Debian or Ubuntu), unless --no-engine or KUBESTEP_NO_ENGINE=1.
+    """
     target = Path(dest) if Path(dest).is_absolute() else REPO / dest
     fresh_legacy_repo(c, target)
     migrate(target, "4")
@@ -90,24 +141,23 @@ def demo(
     # Offline: what `make kube_apply ENV=staging` would deploy.
     c.run(f"make -C {target} kube_create_config ENV=staging TAG=demo", echo=True, env=venv_env())
     if not engine_answers():
-        print(f"{HOW_TO_GET_ONE}; then run `inv demo` again to start it")
-        return
-    images = " ".join(f"{name}={image}" for name, image in LOCAL_SERVICE_IMAGES.items())
+        if no_engine or engine_opted_out():
+            print(f"{HOW_TO_GET_ONE}; then run `inv demo` again to start it")
+            return
+        start_engine()
     if base_image == LOCAL_BASE_IMAGE:
-        c.run(base_image_command(base_image), echo=True)
-        c.run(f"bash {script('build-local-images.sh')}", echo=True)
+        build_local_images(base_image)
+    images = [f"{name}={image}" for name, image in LOCAL_SERVICE_IMAGES.items()]
     bundle = ca_bundle or default_ca_bundle()
-    c.run(
-        f"make -C {target} run_local BASE_IMAGE={base_image} CA_BUNDLE={bundle} "
-        f"LOCAL_PORT={port} {images}",
-        echo=True,
-    )
+    run_local = ["make", "-C", str(target), "run_local", f"BASE_IMAGE={base_image}"]
+    run_local += [f"CA_BUNDLE={bundle}", f"LOCAL_PORT={port}", *images]
+    run_phase("the service: make run_local", run_local, log_dir() / "demo-run-local.log")
     for path in ("/status", "/ready"):
         status, body = wait_for_http(f"http://127.0.0.1:{port}{path}")
         if status != 200:
             raise KubestepError(f"the migrated service did not answer {path}: {status} {body}")
         print(f"GET http://127.0.0.1:{port}{path} -> {status} {body.strip()}")
-    print(f"stop it with: make -C {target} stop_local {images}")
+    print(f"stop it with: make -C {target} stop_local {' '.join(images)}")
 
 
 demonstration = Collection("demonstration", demo)

@@ -1,5 +1,7 @@
 """Docker tasks: an engine on a bare machine, and images built without any registry."""
 
+import sys
+
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
@@ -13,7 +15,12 @@ from kubestep.tasks.errors import one_line_errors
 @one_line_errors
 def engine(c: Context) -> None:
     """Install and start a Docker engine and Compose v2 (Debian, as root, no systemd needed)."""
-    c.run(f"bash {script('start-docker-engine.sh')}", echo=True)
+    # This venv's pip fetches Compose v2: it is the one that trusts the host's proxy, if any.
+    c.run(
+        f"bash {script('start-docker-engine.sh')}",
+        echo=True,
+        env={"KUBESTEP_PYTHON": sys.executable},
+    )
 
 
 @task(help={"tag": f"the image tag (default {LOCAL_BASE_IMAGE})"})
