@@ -10,11 +10,12 @@ from dataclasses import asdict
 from typing import Any
 
 from kubestep import decide
-from kubestep.build_packages import build_packages
+from kubestep.build_packages import build_packages, incompatible_pins
 from kubestep.catalog import CATALOG
 from kubestep.jinja_ext import k8s_slug
 from kubestep.local_env import local_env
 from kubestep.secrets import secret_looking, withheld
+from kubestep.system_packages import split_packages
 
 # What every Python base image already has; the Dockerfile installs only the rest.
 _BASE_IMAGE_PACKAGES = {
@@ -164,6 +165,35 @@ def _image_environment(inventory: dict[str, Any]) -> dict[str, str]:
     return result
 
 
+def _with_build_stage(needs: dict[str, Any], packages: list[str]) -> dict[str, Any]:
+    """Compilers and headers the old setup installed go to the build stage too."""
+    if not packages:
+        return needs
+    why = [*needs["why"], f"the old setup installed {', '.join(packages)}"]
+    return {**needs, "build": sorted({*needs["build"], *packages}), "why": why}
+
+
+def _modern(version: str) -> bool:
+    """Python 3.10 and later, where the old C extensions in build_packages.INCOMPATIBLE fail."""
+    return tuple(int(part) for part in version.split(".")[:2]) >= (3, 10)
+
+
+def _installed_dependencies(
+    inventory: dict[str, Any], requirements: decide.Choice
+) -> list[dict[str, Any]]:
+    """The dependencies the image really installs: those of the files it copies."""
+    dependencies = inventory.get("dependencies", [])
+    if requirements.reason == "requirements":
+        files = set(decide.requirements_closure(inventory, requirements.value))
+    elif requirements.reason == "project":
+        files = {"pyproject.toml", "setup.py", "setup.cfg"}
+    elif requirements.reason in ("pipfile", "packages"):
+        files = {"Pipfile", "pyproject.toml", "poetry.lock"}
+    else:
+        return []
+    return [d for d in dependencies if d.get("source", "").rsplit(":", 1)[0] in files]
+
+
 def _decision_notes(
     inventory: dict[str, Any], start: dict[str, Any], requirements: decide.Choice
 ) -> list[str]:
@@ -203,12 +233,16 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
     packages = [
         p for p in inventory.get("system_packages", []) if p["name"] not in _BASE_IMAGE_PACKAGES
     ]
+    runtime_packages, build_stage_packages, package_notes = split_packages(packages)
     services = _backing_services(inventory)
     checks = inventory.get("checks", [])
     config_file = _config_file(inventory)
     readme = inventory.get("readme") or {}
     app = start.get("app") or _value(inventory.get("entrypoint", {}).get("app"), "")
     notes = _decision_notes(inventory, start, requirements)
+    notes += package_notes
+    installed = _installed_dependencies(inventory, requirements)
+    python = decide.python_version(inventory)
     return {
         "notes": notes,
         "image_env": _image_environment(inventory),
@@ -228,7 +262,9 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
             for d in inventory.get("dependencies", [])
             if d.get("source", "").startswith("Pipfile:") and d.get("scope") == "runtime"
         ],
-        "build_packages": build_packages(inventory.get("dependencies", [])),
+        "build_packages": _with_build_stage(build_packages(installed), build_stage_packages),
+        "python": {"version": python.value, "reason": python.reason, "source": python.source},
+        "incompatible_pins": incompatible_pins(installed) if _modern(python.value) else [],
         "start_changes": decide.changes(start["candidate"]) if "candidate" in start else [],
         "python2_files": inventory.get("python2_files", []),
         "dependency_names": sorted(
@@ -236,7 +272,7 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         ),
         "dev_requirements": dev_requirements[0] if dev_requirements else "",
         "packages": _python_packages(app),
-        "system_packages": sorted({p["name"] for p in packages}),
+        "system_packages": runtime_packages,
         "system_packages_source": ", ".join(sorted({_source_file(p) for p in packages})),
         "user": _user(inventory),
         "config_file": config_file,
@@ -276,6 +312,11 @@ def answers_from_inventory(
         "port": legacy["port"],
         "legacy": legacy,
     }
+    python = decide.python_version(inventory)
+    if (user or {}).get("base_image"):
+        answers["base_image"] = user["base_image"]  # type: ignore[index]
+    elif python.value != decide.KUBESTEP_PYTHON:
+        answers["base_image"] = decide.base_image_for(python.value)
     if service.get("description"):
         answers["description"] = " ".join(str(service["description"]).split())
     return answers

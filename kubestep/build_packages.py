@@ -42,11 +42,54 @@ NATIVE: dict[str, NativeNeeds] = {
     "numpy": NativeNeeds(("gfortran", "libopenblas-dev"), (), (1, 23, 2)),
     "psutil": NativeNeeds((), (), (5, 9, 0)),
     "ujson": NativeNeeds((), (), (5, 5)),
+    "asyncpg": NativeNeeds((), (), (0, 27, 0)),
+    "uvloop": NativeNeeds((), (), (0, 17, 0)),
+    "httptools": NativeNeeds((), (), (0, 5, 0)),
+    "multidict": NativeNeeds((), (), (6, 0, 3)),
+    "yarl": NativeNeeds((), (), (1, 8, 2)),
+    "frozenlist": NativeNeeds((), (), (1, 3, 3)),
+    "aiohttp": NativeNeeds((), (), (3, 8, 3)),
+    "regex": NativeNeeds((), (), (2022, 9, 13)),
+    "simplejson": NativeNeeds((), (), (3, 17, 6)),
+    "zope-interface": NativeNeeds((), (), (5, 5, 0)),
+    "pycryptodome": NativeNeeds((), (), (3, 15, 0)),
+    "bcrypt": NativeNeeds(("libffi-dev",), (), (3, 2, 0)),
+    "pynacl": NativeNeeds(("libffi-dev",), (), (1, 4, 0)),
+    "mysql-python": NativeNeeds(("default-libmysqlclient-dev",), ("libmariadb3",), None),
+}
+
+# Pins that no system package makes build on Python 3.11: the C code itself predates it.
+# name -> (the first version that builds, why)
+INCOMPATIBLE: dict[str, tuple[tuple[int, ...] | None, str]] = {
+    "psycopg2": ((2, 9), "its C code uses Python internals removed in 3.10"),
+    "psycopg2-binary": ((2, 9), "its C code uses Python internals removed in 3.10"),
+    "wsgiref": (None, "a Python 2 backport of the standard library: Python 3 has it built in"),
+    "distribute": (None, "a Python 2 era fork of setuptools"),
+    "mysql-python": (None, "Python 2 only: mysqlclient is its Python 3 successor"),
 }
 
 
+def incompatible_pins(dependencies: list[dict[str, Any]]) -> list[str]:
+    """Runtime dependencies pinned to a version that cannot build on Python 3.11, each with
+    where it is and what would build."""
+    found = []
+    for dependency in dependencies:
+        if dependency.get("scope", "runtime") != "runtime":
+            continue
+        rule = INCOMPATIBLE.get(dependency.get("name", ""))
+        if rule is None:
+            continue
+        first, why = rule
+        pinned = _pinned_version(dependency.get("spec", ""))
+        if first is not None and (pinned is None or pinned >= first):
+            continue
+        wanted = f"raise it to >={'.'.join(map(str, first))}" if first else "remove it"
+        found.append(f"{dependency.get('spec')} ({dependency.get('source')}): {why}; {wanted}")
+    return found
+
+
 def _pinned_version(spec: str) -> tuple[int, ...] | None:
-    match = re.search(r"==\s*(\d+(?:\.\d+)*)", spec)
+    match = re.search(r"(?:==|~=)\s*(\d+(?:\.\d+)*)", spec)  # ~=2.7.3 stays below 2.8
     return tuple(int(part) for part in match.group(1).split(".")) if match else None
 
 

@@ -360,3 +360,36 @@ def requirements_closure(inventory: dict[str, Any], path: str) -> list[str]:
 def _is_dev(path: str) -> bool:
     name = path.rsplit("/", 1)[-1].lower()
     return bool(re.search(r"(dev|test|lint|doc|ci|check|local)", name))
+
+
+KUBESTEP_PYTHON = "3.11"
+_EXACT_VERSION_FILES = ("runtime.txt", ".python-version")
+
+
+def python_version(inventory: dict[str, Any]) -> Choice:
+    """The Python the image runs: the one the repo pins exactly (runtime.txt, .python-version,
+    its own Dockerfile's `FROM python:X.Y`), else kubestep's 3.11. A range (requires-python,
+    python_requires, Poetry's `python = "^3.8"`) does not make kubestep pick an older one."""
+    fact = inventory.get("python_version") or {}
+    source = str(fact.get("source", ""))
+    if source.rsplit(":", 1)[0].rsplit("/", 1)[-1] in _EXACT_VERSION_FILES and fact.get("value"):
+        return Choice(_major_minor(str(fact["value"])), "pinned exactly", source)
+    for found in inventory.get("container_files", []):
+        base = str(found.get("base_image") or "")
+        match = re.match(r"^(?:docker\.io/)?(?:library/)?python:(\d+\.\d+)", base)
+        if found.get("kind") == "dockerfile" and "/" not in found["path"] and match:
+            return Choice(
+                match.group(1), f"the base image of its own Dockerfile ({base})", found["source"]
+            )
+    return Choice(KUBESTEP_PYTHON, "kubestep's default", "kubestep")
+
+
+def _major_minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def base_image_for(version: str) -> str:
+    """The official slim image of that Python (bookworm where it exists)."""
+    major_minor = tuple(int(part) for part in version.split("."))
+    suite = "bullseye" if major_minor < (3, 7) else "bookworm"
+    return f"python:{version}-slim-{suite}"

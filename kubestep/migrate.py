@@ -167,7 +167,8 @@ def _with_user_answers(target: Path, after: Answers, user: dict[str, Any]) -> An
     """The answers re-derived from the recorded inventory with the user's new answers."""
     inventory = inventory_reader.load(target).to_dict()
     fresh = answers_from_inventory(inventory, int(after.get("step", 1)), user)
-    return {**after, **{key: fresh[key] for key in ("legacy", "port", "service_name")}}
+    keys = ("legacy", "port", "service_name", "base_image")
+    return {**after, **{key: fresh[key] for key in keys if key in fresh}}
 
 
 def migrate(

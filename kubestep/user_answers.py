@@ -27,6 +27,7 @@ KEYS: dict[str, str | None] = {
     "port": "port",
     "requirements": None,
     "service_name": "k8s_name",
+    "base_image": "image_ref",
 }
 
 

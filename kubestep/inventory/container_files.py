@@ -93,12 +93,12 @@ def parse_dockerfile(rel: str, text: str) -> Inventory:
         source = at(rel, number)
         if name == "FROM":
             record.base_image = arguments.split()[0] if arguments else None
-            found.system_packages = [p for p in found.system_packages if p.manager != "dockerfile"]
+            found.system_packages = []  # only the final stage's packages are the image's
             entrypoint = command = None  # only the final stage runs
         elif name == "RUN":
-            for package in _installed_packages(arguments):
+            for package, manager in _installed_packages(arguments):
                 found.system_packages.append(
-                    SystemPackage(name=package, source=source, manager="dockerfile")
+                    SystemPackage(name=package, source=source, manager=manager)
                 )
         elif name == "ENV":
             found.environment.extend(_env_pairs(arguments, source))
@@ -145,17 +145,16 @@ def _start_line(
     return " ".join(parts).strip()
 
 
-def _installed_packages(arguments: str) -> list[str]:
-    packages: list[str] = []
-    for match in (*_APT_INSTALL.finditer(arguments), *_APK_INSTALL.finditer(arguments)):
-        for word in match.group(1).split():
-            if (
-                word.startswith("-")
-                or "$" in word
-                or not re.match(r"^[a-z0-9][a-z0-9+.:=~-]*$", word)
-            ):
-                continue
-            packages.append(word.split("=", 1)[0])
+def _installed_packages(arguments: str) -> list[tuple[str, str]]:
+    """(package, manager) for each `apt-get install` ("dockerfile") and `apk add` ("apk")."""
+    packages: list[tuple[str, str]] = []
+    for pattern, manager in ((_APT_INSTALL, "dockerfile"), (_APK_INSTALL, "apk")):
+        for match in pattern.finditer(arguments):
+            for word in match.group(1).split():
+                if word.startswith("-") or "$" in word:
+                    continue
+                if re.match(r"^[a-z0-9][a-z0-9+.:=~-]*$", word):
+                    packages.append((word.split("=", 1)[0], manager))
     return packages
 
 

@@ -76,11 +76,24 @@ def require_decisions(changes: list[Change], target: Path, answers: Answers) -> 
     legacy = answers.get("legacy", {})
     python2 = [f for f in legacy.get("python2_files", []) if not f["source"].startswith("fabfile")]
     app_file = legacy.get("app", "").split(":")[0].replace(".", "/")
+    pinned = legacy.get("python", {})
+    if str(pinned.get("version", "")).startswith("2."):
+        raise StepError(
+            f"the repo pins Python {pinned['version']} ({pinned.get('source')}): kubestep's images "
+            "run Python 3; port the code first (e.g. with 2to3 or pyupgrade), then rerun"
+        )
     if len(python2) >= 2 or (app_file and any(f["source"].startswith(app_file) for f in python2)):
         where = ", ".join(f"{item['source']} ({item['value']})" for item in python2[:3])
         raise StepError(
             f"the code is Python 2 ({len(python2)} files, e.g. {where}): kubestep's images "
             "run Python 3.11; port it first (e.g. with 2to3 or pyupgrade), then rerun"
+        )
+    pins = legacy.get("incompatible_pins", [])
+    if pins:
+        raise StepError(
+            f"the requirements pin {'; '.join(pins[:2])}: kubestep's images run Python 3.11, "
+            "so the build would fail; change the pin, or answer with `inv migrate ... --set "
+            "requirements=FILE` naming a requirements file whose pins build"
         )
     if not legacy.get("start_argv"):
         question = legacy.get("start", {}).get("question", "")

@@ -1,0 +1,55 @@
+"""The system packages the old boxes or the repo's own Dockerfile installed, for Debian bookworm.
+
+Some names are gone from bookworm (`netcat` is virtual, `libssl1.1` replaced), some only build
+things (`gcc`, `*-dev`) and belong in the build stage, and Alpine's `apk` names are not
+Debian's at all: each is renamed, moved or left out, and said so, never installed blindly.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# Old or virtual names -> the bookworm package that provides them ("" : not needed).
+RENAMED = {
+    "netcat": "netcat-openbsd",
+    "libmysqlclient-dev": "default-libmysqlclient-dev",
+    "mysql-client": "default-mysql-client",
+    "libssl1.0-dev": "libssl-dev",
+    "libssl1.1": "libssl3",
+    "libffi6": "libffi8",
+    "libffi7": "libffi8",
+    "python-dev": "",
+    "python-pip": "",
+    "python-setuptools": "",
+    "python-virtualenv": "",
+    "python3-setuptools": "",
+    "python3-wheel": "",
+}
+_BUILD_ONLY = re.compile(
+    r"^(gcc|g\+\+|cpp|make|cmake|build-essential|pkg-config|autoconf|automake|libtool|"
+    r"cargo|rustc|musl-dev|.*-dev)$"
+)
+
+
+def split_packages(packages: list[dict[str, Any]]) -> tuple[list[str], list[str], list[str]]:
+    """(runtime packages, build-stage packages, notes) for bookworm."""
+    runtime: set[str] = set()
+    build: set[str] = set()
+    notes: list[str] = []
+    alpine = sorted({p["name"] for p in packages if p.get("manager") == "apk"})
+    if alpine:
+        notes.append(
+            f"left out Alpine packages of the repo's Dockerfile ({', '.join(alpine)}): "
+            "the image is Debian; add the Debian ones it needs by hand"
+        )
+    for package in packages:
+        if package.get("manager") == "apk":
+            continue
+        name = RENAMED.get(package["name"], package["name"])
+        if not name:
+            continue
+        if name != package["name"]:
+            notes.append(f"{package['name']} ({package.get('source')}) is {name} on bookworm")
+        (build if _BUILD_ONLY.match(name) else runtime).add(name)
+    return sorted(runtime), sorted(build), notes
