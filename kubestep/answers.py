@@ -260,7 +260,8 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "pip_specs": [
             d["spec"]
             for d in inventory.get("dependencies", [])
-            if d.get("source", "").startswith("Pipfile:") and d.get("scope") == "runtime"
+            if d.get("scope") == "runtime"
+            and (d.get("source", "").startswith("Pipfile:") or d.get("manager") == "poetry")
         ],
         "build_packages": _with_build_stage(build_packages(installed), build_stage_packages),
         "python": {"version": python.value, "reason": python.reason, "source": python.source},

@@ -93,6 +93,11 @@ def _pinned_version(spec: str) -> tuple[int, ...] | None:
     return tuple(int(part) for part in match.group(1).split(".")) if match else None
 
 
+def _upper_bound(spec: str) -> tuple[int, ...] | None:
+    match = re.search(r"<\s*(\d+(?:\.\d+)*)", spec)
+    return tuple(int(part) for part in match.group(1).split(".")) if match else None
+
+
 def build_packages(dependencies: list[dict[str, Any]]) -> dict[str, Any]:
     """{"build": [...], "runtime": [...], "why": [...]}: what the runtime deps need to build."""
     build: set[str] = set()
@@ -105,8 +110,12 @@ def build_packages(dependencies: list[dict[str, Any]]) -> dict[str, Any]:
         if needs is None:
             continue
         pinned = _pinned_version(dependency.get("spec", ""))
-        if needs.first_wheel is not None and (pinned is None or pinned >= needs.first_wheel):
-            continue
+        below = _upper_bound(dependency.get("spec", ""))
+        # `<0.27`: every version it allows predates the first wheel, as a pin below it does.
+        predates = below is not None and needs.first_wheel is not None and below <= needs.first_wheel
+        if needs.first_wheel is not None and not predates:
+            if pinned is None or pinned >= needs.first_wheel:
+                continue
         build.update(COMPILER + needs.build)
         runtime.update(needs.runtime)
         reason = (

@@ -300,6 +300,8 @@ def requirements(inventory: dict[str, Any], answers: dict[str, Any]) -> Choice:
     if chosen:
         return Choice(_through_single_includes(inventory, chosen), "requirements", chosen)
     sources = {d.get("source", "").rsplit(":", 1)[0] for d in inventory.get("dependencies", [])}
+    if any(d.get("manager") == "poetry" for d in inventory.get("dependencies", [])):
+        return Choice("pyproject.toml", "packages", "pyproject.toml [tool.poetry.dependencies]")
     if sources & set(_PROJECT_FILES):
         return Choice(".", "project", sorted(sources & set(_PROJECT_FILES))[0])
     if "Pipfile" in sources:

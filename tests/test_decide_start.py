@@ -63,7 +63,8 @@ def test_an_upstart_job_with_a_gunicorn_config_bound_to_loopback() -> None:
     assert found["start_argv"] == ["/bin/sh", "-c", f"exec {command}"]
     assert found["port"] == 9000  # from the config's bind
     assert any("loopback" in change for change in found["start_changes"])
-    assert (found["requirements"], found["requirements_kind"]) == (".", "project")  # Poetry
+    assert found["requirements_kind"] == "packages"  # Poetry: an app, installed by name
+    assert found["pip_specs"] == ["flask>=2.3,<3.0", "gunicorn>=21.2,<22.0"]
 
 
 def test_supervisor_running_uwsgi_with_an_ini_that_speaks_only_the_uwsgi_protocol() -> None:

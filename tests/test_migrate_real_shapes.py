@@ -41,9 +41,10 @@ def test_a_repo_with_its_own_dockerfile_and_includes(tmp_path: Path) -> None:
     assert ".dockerignore (keeps .env out of the image though the app reads it" in message
 
 
-def test_a_poetry_project_installs_itself(tmp_path: Path) -> None:
+def test_a_poetry_app_installs_its_dependencies_by_name(tmp_path: Path) -> None:
     dockerfile = (migrated(tmp_path, "upstart-gunicorn") / "Dockerfile").read_text()
-    assert "COPY . /tmp/project/" in dockerfile and "pip install /tmp/project" in dockerfile
+    assert "pip install 'flask>=2.3,<3.0' 'gunicorn>=21.2,<22.0'" in dockerfile
+    assert "COPY . /tmp/project/" not in dockerfile
     assert "requirements.txt" not in dockerfile
     assert "--bind 0.0.0.0:${PORT}" in dockerfile
     assert "# Changed for the container: --bind 0.0.0.0:$PORT added" in dockerfile

@@ -59,6 +59,8 @@ class Dependency:
     spec: str
     source: str
     scope: str = "runtime"
+    # "poetry" for [tool.poetry] dependencies: installed by name, the project is not a package.
+    manager: str | None = None
 
 
 @dataclass

@@ -151,9 +151,13 @@ def _parse_pyproject(rel: str, text: str) -> Inventory:
         if name.lower() == "python":
             found.python_version = _version_fact(str(constraint), rel, line_of(text, "python"))
             continue
-        spec = f"{name}{constraint if isinstance(constraint, str) else ''}"
+        spec = poetry_spec(name, constraint)
+        if spec is None:
+            found.warn(at(rel, line_of(text, name)), f"{name}: a path or git dependency, not read")
+            continue
         item = dependency(spec, at(rel, line_of(text, name)))
         if item:
+            item.manager = "poetry"
             found.dependencies.append(item)
     if "requires-python" in project:
         line = line_of(text, "requires-python")
@@ -173,6 +177,39 @@ def _parse_pipfile(rel: str, text: str) -> Inventory:
             if item:
                 found.dependencies.append(item)
     return found
+
+
+def poetry_spec(name: str, constraint: Any) -> str | None:
+    """A Poetry constraint as PEP 508: `^1.2` -> `>=1.2,<2.0`, `~1.2.3` -> `>=1.2.3,<1.3`.
+
+    None for a path or git dependency, which pip cannot take by name.
+    """
+    extras = ""
+    if isinstance(constraint, dict):
+        if any(key in constraint for key in ("path", "git", "url")):
+            return None
+        if constraint.get("extras"):
+            extras = f"[{','.join(constraint['extras'])}]"
+        constraint = constraint.get("version", "*")
+    text = str(constraint).strip()
+    return f"{name}{extras}{_pep440(text)}"
+
+
+def _pep440(constraint: str) -> str:
+    if constraint in ("", "*"):
+        return ""
+    if constraint[0] in "^~" and constraint[1:2] != "=":
+        parts = [int(p) for p in re.findall(r"\d+", constraint)][:3] or [0]
+        lower = ".".join(map(str, parts))
+        if constraint[0] == "^":
+            first = next((i for i, part in enumerate(parts) if part), len(parts) - 1)
+        else:
+            first = 0 if len(parts) == 1 else 1
+        upper = [*parts[:first], parts[first] + 1] + [0] * (len(parts) - first - 1)
+        return f">={lower},<{'.'.join(map(str, upper))}"
+    if re.match(r"^\d", constraint):
+        return f"=={constraint}"
+    return constraint.replace(" ", "")
 
 
 def _add_text_specs(found: Inventory, rel: str, text: str, specs: list[str], scope: str) -> None:
