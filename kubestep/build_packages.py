@@ -98,6 +98,16 @@ def _upper_bound(spec: str) -> tuple[int, ...] | None:
     return tuple(int(part) for part in match.group(1).split(".")) if match else None
 
 
+def _has_wheel(
+    dependency: dict[str, Any], pinned: tuple[int, ...] | None, first: tuple[int, ...]
+) -> bool:
+    """Whether pip can take a wheel: not pinned below the first one, and not `<` it either."""
+    below = _upper_bound(dependency.get("spec", ""))
+    if below is not None and below <= first:
+        return False
+    return pinned is None or pinned >= first
+
+
 def build_packages(dependencies: list[dict[str, Any]]) -> dict[str, Any]:
     """{"build": [...], "runtime": [...], "why": [...]}: what the runtime deps need to build."""
     build: set[str] = set()
@@ -110,12 +120,8 @@ def build_packages(dependencies: list[dict[str, Any]]) -> dict[str, Any]:
         if needs is None:
             continue
         pinned = _pinned_version(dependency.get("spec", ""))
-        below = _upper_bound(dependency.get("spec", ""))
-        # `<0.27`: every version it allows predates the first wheel, as a pin below it does.
-        predates = below is not None and needs.first_wheel is not None and below <= needs.first_wheel
-        if needs.first_wheel is not None and not predates:
-            if pinned is None or pinned >= needs.first_wheel:
-                continue
+        if needs.first_wheel is not None and _has_wheel(dependency, pinned, needs.first_wheel):
+            continue
         build.update(COMPILER + needs.build)
         runtime.update(needs.runtime)
         reason = (
