@@ -66,6 +66,8 @@ class Entry:
     value: str | None  # None: left commented out, the code copes without it
     why: str
     required: bool = False
+    # A required value kubestep cannot tell: the user must set it (the value is PLACEHOLDER).
+    unset: bool = False
 
 
 def _kind_for(words: list[str], present: list[str]) -> str | None:
@@ -143,6 +145,7 @@ def local_env(env_vars: list[dict[str, Any]], backing_kinds: list[str]) -> list[
                     PLACEHOLDER.format(name=name),
                     f"required, no default (read at {where}): set it",
                     True,
+                    unset=True,
                 )
             )
         else:

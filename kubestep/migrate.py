@@ -226,7 +226,7 @@ def migrate(
                 out(f"  warning: {note}")
         if next_step.number == 3:
             for entry in after.get("legacy", {}).get("local_env", []):
-                if str(entry.get("value") or "").startswith("REQUIRED-"):
+                if entry.get("unset"):
                     out(f"  warning: config/local.env: set {entry['name']}, {entry['why']}")
         results.append(result)
         before, base = after, theirs  # the next step starts from this render

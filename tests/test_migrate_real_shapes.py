@@ -103,3 +103,25 @@ def test_no_dependencies_copies_none_and_says_where_it_looked(tmp_path: Path) ->
     assert any("no Python dependencies found (looked at: requirements*.txt" in w for w in warnings)
     assert any("runs gunicorn, which no dependency declares" in w for w in warnings)
     assert "which no dependency declares" in (repo / "README.rst").read_text()
+
+
+def test_a_required_variable_without_default_is_a_placeholder_said_everywhere(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "source"
+    (source / "greeter").mkdir(parents=True)
+    for path in (FIXTURES / "flask-procfile").rglob("*"):
+        if path.is_file():
+            target = source / path.relative_to(FIXTURES / "flask-procfile")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    (source / "greeter" / "settings.py").write_text(
+        "import os\n\nGREETING_STYLE = os.environ['GREETING_STYLE']\n"
+    )
+    lines: list[str] = []
+    repo = legacy_copy(tmp_path / "greeter", source)
+    migrate(repo, "3", out=lines.append)
+    local_env = (repo / "config" / "local.env").read_text()
+    assert "GREETING_STYLE=REQUIRED-set-GREETING_STYLE-in-config/local.env" in local_env
+    assert any("set GREETING_STYLE, required, no default" in line for line in lines)
+    assert "* ``GREETING_STYLE`` (required, no default" in (repo / "README.rst").read_text()

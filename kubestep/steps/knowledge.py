@@ -91,9 +91,10 @@ def require_decisions(changes: list[Change], target: Path, answers: Answers) -> 
     pins = legacy.get("incompatible_pins", [])
     if pins:
         raise StepError(
-            f"the requirements pin {'; '.join(pins[:2])}: kubestep's images run Python 3.11, "
+            f"the requirements pin {'; '.join(pins[:2])}: kubestep's image runs Python 3.11, "
             "so the build would fail; change the pin, or answer with `inv migrate ... --set "
-            "requirements=FILE` naming a requirements file whose pins build"
+            "base_image=python:3.9-slim-bookworm` (an older Python) or `--set "
+            "requirements=FILE` (a file whose pins build)"
         )
     if not legacy.get("start_argv"):
         question = legacy.get("start", {}).get("question", "")
