@@ -8,6 +8,7 @@ every alert gets a unit test that fails when the rule is wrong.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from kubestep.jinja_ext import k8s_slug
@@ -96,8 +97,8 @@ def kubernetes_alerts(service: Service, env: str) -> list[Alert]:
         ),
         Alert(
             "ReplicasMismatch",
-            f"kube_deployment_spec_replicas{selector(**deployment)} != "
-            f"kube_deployment_status_replicas_available{selector(**deployment)}",
+            f"kube_deployment_spec_replicas{selector(**deployment)}\n"
+            f"  != kube_deployment_status_replicas_available{selector(**deployment)}",
             "15m",
             "warning",
             f"{service.name} runs fewer replicas than it should in {env}",
@@ -154,7 +155,7 @@ def request_alerts(service: Service, env: str) -> list[Alert]:
         Alert(
             "HighErrorRatio",
             f'sum(rate({requests}{{job="{service.name}", environment="{env}", status=~"5.."}}[5m]))'
-            f" / sum(rate({requests}{selector(**labels)}[5m])) > 0.05",
+            f"\n  / sum(rate({requests}{selector(**labels)}[5m]))\n  > 0.05",
             "10m",
             "warning",
             f"{service.name} answers more than 5% of requests with 5xx in {env}",
@@ -164,7 +165,7 @@ def request_alerts(service: Service, env: str) -> list[Alert]:
         ),
         Alert(
             "HighLatency",
-            f"histogram_quantile(0.99, sum by (le) (rate({bucket}{selector(**labels)}[5m]))) > 1",
+            f"histogram_quantile(0.99,\n  sum by (le) (rate({bucket}{selector(**labels)}[5m]))\n) > 1",
             "10m",
             "warning",
             f"{service.name} is slow in {env}",
@@ -195,10 +196,26 @@ def anchor(alert_name: str) -> str:
     return k8s_slug(f"alert-{alert_name}")
 
 
+def _wrapped(expr: str, width: int = 90) -> str:
+    """A long expression over several lines (PromQL ignores newlines; label values here are
+    DNS labels, without spaces), so the YAML stays readable."""
+    lines = []
+    for line in expr.splitlines():
+        indent = line[: len(line) - len(line.lstrip())]
+        lines += textwrap.wrap(
+            line,
+            width,
+            subsequent_indent=indent + "  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [line]
+    return "\n".join(lines)
+
+
 def rule(service: Service, env: str, alert: Alert) -> dict[str, Any]:
     return {
         "alert": alert.name,
-        "expr": alert.expr,
+        "expr": _wrapped(alert.expr),
         "for": alert.duration,
         "labels": _static_labels(service, env, alert),
         "annotations": _annotations(service, alert),

@@ -184,7 +184,7 @@ def objects(
                     },
                     "addressType": target.address_type,
                     "endpoints": [{"addresses": [target.host]}],
-                    "ports": ports,
+                    "ports": [dict(port) for port in ports],
                 }
             )
     return result

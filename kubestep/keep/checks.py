@@ -167,8 +167,8 @@ def _disk_low(service: Service, env: str, check: dict[str, Any]) -> Alert:
     limit = series("container_fs_limit_bytes", **labels, pod="p-1")
     return Alert(
         "DiskSpaceLow",
-        f"100 * (1 - container_fs_usage_bytes{selector(**labels)} / "
-        f"container_fs_limit_bytes{selector(**labels)}) < {critical}",
+        f"100 * (1 - container_fs_usage_bytes{selector(**labels)}\n"
+        f"  / container_fs_limit_bytes{selector(**labels)}) < {critical}",
         "10m",
         "warning",
         f"{service.name}'s container filesystem has less than {critical}% free in {env}",

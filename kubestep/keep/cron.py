@@ -37,11 +37,21 @@ def container_command(command: str) -> str:
     return _VENV.sub("", text)
 
 
+def _what(command: str) -> str:
+    """What a command runs, as a name: `python -m app.purge` -> purge, `./backup.sh | gzip` ->
+    backup."""
+    words = re.split(r"[|;&]", command)[0].split()
+    program = words[-1].rsplit("/", 1)[-1] if words else ""
+    program = re.sub(r"\.(sh|py|pl|rb)$", "", program)
+    return program.rsplit(".", 1)[-1]
+
+
 def _name(service: str, entry: dict[str, Any], command: str) -> str:
-    name = k8s_slug(str(entry.get("name") or ""))
+    given = str(entry.get("name") or "").strip()
+    name = k8s_slug(given) if given else ""
     if not name or name == service:
-        words = [w for w in re.split(r"[^a-z0-9]+", command.lower()) if w]
-        name = k8s_slug(f"{service}-{words[-1]}") if words else f"{service}-cron"
+        what = _what(command)
+        name = k8s_slug(f"{service}-{what}") if what else f"{service}-cron"
     if not name.startswith(service):
         name = k8s_slug(f"{service}-{name}")
     return name[:52].rstrip("-")

@@ -18,16 +18,25 @@ RULE_FILE = "alerts.yml"
 
 
 class _Dumper(yaml.SafeDumper):
-    """No `&id001` anchors: each object spells its labels out, as a person would."""
+    """No `&id001` anchors: each object spells its labels out, as a person would; a text of
+    several lines (a long PromQL expression) as a literal block."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
 
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
 def dump(documents: list[dict[str, Any]], header: str = "") -> str:
     """YAML documents as kubestep writes them: keys in order, `---` between documents."""
     body = "---\n".join(
-        yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
+        yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=80, allow_unicode=True)
         for document in documents
     )
     return (header + body) if documents else header

@@ -43,7 +43,7 @@ def _problem(document: str, version: str) -> tuple[str, str] | None:
 def schema_findings(obj: Obj, versions: list[str], source: str = "") -> list[Finding]:
     """One finding per distinct problem, naming the versions that have it."""
     if custom_resources.known(obj):  # a CRD kubestep bundles: its schema, whatever the version
-        return [
+        return versions and [
             Finding("KS100", Severity.ERROR, ref(obj), problem, source)
             for problem in custom_resources.problems(obj)
         ]

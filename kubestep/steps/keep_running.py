@@ -24,6 +24,13 @@ def _sections(text: str) -> dict[str, dict[str, str]]:
     return {name: dict(parser[name]) for name in parser.sections()}
 
 
+def environments(target: Path, answers: Answers) -> list[str]:
+    """The answered environments and every overlay the target has (`make kube_env` adds some)."""
+    overlays = target / "kube" / "overlays"
+    found = {p.name for p in overlays.iterdir() if p.is_dir()} if overlays.is_dir() else set()
+    return sorted(found | set(answers.get("environments") or []))
+
+
 def bridge_environments(changes: list[Change], target: Path, answers: Answers) -> list[Change]:
     """Per environment: kube/bridge/<env>.yaml from its own config, and the config re-pointed."""
     legacy = answers.get("legacy") or {}
@@ -31,7 +38,7 @@ def bridge_environments(changes: list[Change], target: Path, answers: Answers) -
         return changes
     planned = {change.path: change for change in changes}
     result = list(changes)
-    for env in answers.get("environments") or []:
+    for env in environments(target, answers):
         ini_path = f"config/{env}.ini"
         change = planned.get(ini_path)
         current = change.file if change and change.file else read_file(target, ini_path)
