@@ -165,7 +165,8 @@ def request_alerts(service: Service, env: str) -> list[Alert]:
         ),
         Alert(
             "HighLatency",
-            f"histogram_quantile(0.99,\n  sum by (le) (rate({bucket}{selector(**labels)}[5m]))\n) > 1",
+            "histogram_quantile(0.99,\n"
+            f"  sum by (le) (rate({bucket}{selector(**labels)}[5m]))\n) > 1",
             "10m",
             "warning",
             f"{service.name} is slow in {env}",
