@@ -47,7 +47,7 @@ def instance_down(service: Service, env: str) -> Alert:
         return Alert(
             "InstanceDown",
             f"up{selector(**labels)} == 0",
-            description=f"Prometheus cannot scrape /metrics of {service.name} in {env}.",
+            description=f"Prometheus cannot scrape /metrics of {service.name}.",
             firing={up: "0x20"},
             healthy={up: "1x20"},
             result_labels={**labels, "instance": "10.0.0.1:8000"},
@@ -61,7 +61,7 @@ def instance_down(service: Service, env: str) -> Alert:
     return Alert(
         "InstanceDown",
         f"probe_success{selector(**labels)} == 0",
-        description=f"The blackbox probe {check} of {service.name} fails in {env}.",
+        description=f"The blackbox probe {check} of {service.name} fails.",
         firing={probe: "0x20"},
         healthy={probe: "1x20"},
         result_labels={**labels, "instance": "status"},
@@ -113,8 +113,7 @@ def kubernetes_alerts(service: Service, env: str) -> list[Alert]:
             "5m",
             "warning",
             f"A rollout of {service.name} is stuck in {env}",
-            "The Deployment exceeded its progress deadline: `make status ENV=...`, "
-            "`make diagnose ENV=...`.",
+            "The Deployment exceeded its progress deadline: the new pods do not become ready.",
             firing={stuck: "1x20"},
             healthy={stuck: "0x20"},
             result_labels=condition,
@@ -130,7 +129,7 @@ def kubernetes_alerts(service: Service, env: str) -> list[Alert]:
                 "warning",
                 f"A CronJob of {service.name} failed in {env}",
                 "A job (a former cron entry, or a Nagios check kept as a CronJob) exited "
-                "non-zero: `kubectl logs job/<job_name>`.",
+                "non-zero: kubectl logs job/<job_name> shows why.",
                 firing={job: "1x20"},
                 healthy={job: "0x20"},
                 result_labels={"namespace": ns, "job_name": f"{service.name}-x-1"},

@@ -42,7 +42,7 @@ def dump(documents: list[dict[str, Any]], header: str = "") -> str:
     return (header + body) if documents else header
 
 
-def _comment(text: str) -> str:
+def comment(text: str) -> str:
     lines = [wrapped for line in text.strip().splitlines() for wrapped in textwrap.wrap(line, 96)]
     return "".join(f"# {line}\n" for line in lines)
 
@@ -68,7 +68,7 @@ def monitoring(answers: Answers, env: str = ENV_PLACEHOLDER) -> str:
     documents = [service_monitor(service)] if service.has_metrics else []
     documents += checks.probes(service, env)
     documents.append(alerts.prometheus_rule(service, env))
-    header = _comment(
+    header = comment(
         f"Monitoring of {service.name} in {env} (prometheus-operator custom resources): "
         + ("the ServiceMonitor scrapes /metrics, " if service.has_metrics else "")
         + "the Probes replace the Nagios checks, the PrometheusRule holds the alerts "
@@ -79,7 +79,7 @@ def monitoring(answers: Answers, env: str = ENV_PLACEHOLDER) -> str:
 
 def rule_file(answers: Answers) -> str:
     service = alerts.service_of(answers)
-    header = _comment(
+    header = comment(
         f"Alert rules of {service.name} for a plain Prometheus (rule_files:), one group per "
         "environment; kube/overlays/<env>/monitoring.yaml has the same as PrometheusRules. "
         "Check: promtool check rules monitoring/alerts.yml; "
@@ -90,7 +90,7 @@ def rule_file(answers: Answers) -> str:
 
 def rule_tests(answers: Answers) -> str:
     service = alerts.service_of(answers)
-    header = _comment(
+    header = comment(
         "promtool unit tests: every alert fires on its series and stays quiet otherwise."
     )
     return dump([alerts.unit_tests(service, RULE_FILE)], header)
@@ -98,7 +98,7 @@ def rule_tests(answers: Answers) -> str:
 
 def alertmanager(answers: Answers) -> str:
     service = alerts.service_of(answers)
-    header = _comment(
+    header = comment(
         f"Alertmanager route and receivers of team {service.team}: merge `route.routes` and "
         "`receivers` into the platform's alertmanager.yml. severity=page goes to the pager. "
         "The keys live in files the platform mounts, never in this repository. "
@@ -122,7 +122,7 @@ def bridge_manifest(answers: Answers, env: str, found: list[bridge.LegacyTarget]
     name = answers["service_name"]
     namespace = f"{name}-{env}"
     notes = "\n".join(bridge.warnings(found))
-    header = _comment(
+    header = comment(
         f"The legacy services {name} uses in {env}, by cluster name in {namespace}: its config "
         f"(config/{env}.ini) names these Services instead of the hosts. A DNS name is an "
         "ExternalName Service, an IP a Service with its EndpointSlice. Change a host here."
@@ -252,7 +252,7 @@ def job_entries(answers: Answers) -> list[tuple[str, str, list[str], str]]:
 def jobs(answers: Answers) -> str:
     """kube/jobs/cronjobs.yaml."""
     documents = [cronjob(answers, *entry) for entry in job_entries(answers)]
-    header = _comment(
+    header = comment(
         "The legacy cron entries and the Nagios checks only a script can run, as CronJobs: "
         "same schedule (UTC), same command, the service's image and config, never two at once."
     )

@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from kubestep.keep import files
+from kubestep.keep import consul, files
 
 _FILES = {
     "monitoring": files.monitoring,
@@ -32,6 +32,18 @@ def step6(context: Context, kind: str, *args: str) -> str:
     if kind == "bridged":
         legacy = answers.get("origin") == "legacy"
         return "yes" if legacy and files.example_targets(answers) else ""
+    if kind == "consul_found":
+        return "yes" if consul.found(answers) else ""
+    if kind == "consul_values":
+        return files.dump(
+            [consul.sync_values(answers)],
+            files.comment(
+                "consul-k8s Helm values for the platform team's release (helm upgrade consul "
+                "hashicorp/consul -f ...): catalog sync in both directions. See the README."
+            ),
+        )
+    if kind == "coredns":
+        return consul.coredns_stanza()
     if kind == "bridge":
         return files.bridge_manifest(answers, args[0], files.example_targets(answers))
     return _FILES[kind](answers, *args)

@@ -43,10 +43,8 @@ def _problem(document: str, version: str) -> tuple[str, str] | None:
 def schema_findings(obj: Obj, versions: list[str], source: str = "") -> list[Finding]:
     """One finding per distinct problem, naming the versions that have it."""
     if custom_resources.known(obj):  # a CRD kubestep bundles: its schema, whatever the version
-        return versions and [
-            Finding("KS100", Severity.ERROR, ref(obj), problem, source)
-            for problem in custom_resources.problems(obj)
-        ]
+        problems = custom_resources.problems(obj) if versions else []
+        return [Finding("KS100", Severity.ERROR, ref(obj), problem, source) for problem in problems]
     document = json.dumps(obj, sort_keys=True, default=str)
     by_problem: dict[tuple[str, str], list[str]] = defaultdict(list)
     for version in versions:
