@@ -130,3 +130,22 @@ def test_each_environment_bridges_its_own_hosts(tmp_path: Path) -> None:
     staging = (repo / "kube" / "bridge" / "staging.yaml").read_text()
     assert "externalName: db1.internal" in staging
     assert validate_manifests(objects(repo, "production")) == []
+
+
+def test_a_broken_environment_config_stops_the_step_and_changes_nothing(tmp_path: Path) -> None:
+    repo = migrated_copy(tmp_path / "legacy-app", "4")
+    ini = repo / "config" / "staging.ini"
+    ini.write_text("host = db1.internal\n" + ini.read_text())  # a key before any [section]
+    git(repo, "commit", "--quiet", "--all", "--message", "a broken staging config")
+    head = git(repo, "rev-parse", "HEAD")
+    result = subprocess.run(
+        [str(VENV_BIN / "inv"), "migrate", "--step", "6", "--target", str(repo)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "config/staging.ini does not parse" in line and "Traceback" not in result.stderr
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "status", "--porcelain") == ""

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kubestep.errors import InvalidValue
 from kubestep.keep import consul
 from kubestep.kube.custom_resources import problems
 from kubestep.kube.model import load_documents
@@ -103,3 +104,13 @@ def test_consul_is_found_in_a_legacy_config() -> None:
         {"origin": "legacy", "legacy": {"example_config": {"db": {"host": "db1"}}}}
     )
     assert consul.found({"origin": "legacy", "legacy": {"system_packages": ["consul"]}})
+
+
+def test_a_repository_url_that_is_not_http_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(
+        InvalidValue, match=r"'ftp://git\.example\.com/shop' is not an http\(s\) URL"
+    ):
+        generate(
+            tmp_path / "shop", service_name="shop", repository_url="ftp://git.example.com/shop"
+        )
+    assert not (tmp_path / "shop").exists() or not any((tmp_path / "shop").iterdir())

@@ -10,17 +10,21 @@ differ from the example) and points that config at the cluster names.
 import configparser
 from pathlib import Path
 
+from kubestep.errors import StepError
 from kubestep.keep import bridge, files
 from kubestep.merge import Change, File, read_file
 from kubestep.steps import Answers, Step
 
 
-def _sections(text: str) -> dict[str, dict[str, str]]:
+def _sections(path: str, text: str) -> dict[str, dict[str, str]]:
+    """The sections of an environment's INI file; a file that does not parse stops the step
+    (its hosts cannot be read, and the service could not read it either)."""
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
-        parser.read_string(text)
-    except configparser.Error:
-        return {}
+        parser.read_string(text, source=path)
+    except configparser.Error as error:
+        reason = " ".join(str(error).split())
+        raise StepError(f"{path} does not parse ({reason}): fix it, then rerun step 6") from None
     return {name: dict(parser[name]) for name in parser.sections()}
 
 
@@ -45,7 +49,9 @@ def bridge_environments(changes: list[Change], target: Path, answers: Answers) -
         if current is None:
             continue
         found = bridge.targets(
-            _sections(current.text), legacy.get("backing_services") or [], answers["service_name"]
+            _sections(ini_path, current.text),
+            legacy.get("backing_services") or [],
+            answers["service_name"],
         )
         bridge_path = f"kube/bridge/{env}.yaml"
         manifest = File(files.bridge_manifest(answers, env, found))
