@@ -1,11 +1,15 @@
 """Step 6's builders on their own: legacy hosts to cluster names, cron entries to CronJobs,
 Nagios checks to probes, alerts and CronJobs, alerts to promtool unit tests."""
 
+from pathlib import Path
+
+import pytest
 import yaml
 
 from kubestep.answers import answers_from_inventory
 from kubestep.inventory import collect
 from kubestep.keep import alerts, bridge, checks, cron, files
+from kubestep.kube.custom_resources import CRDS
 from kubestep.paths import EXAMPLE
 
 
@@ -180,3 +184,17 @@ def test_probes_target_the_service_in_each_namespace() -> None:
     static = probe["spec"]["targets"]["staticConfig"]
     assert static["static"] == ["http://legacy-app.legacy-app-staging.svc/status"]
     assert static["labels"]["check"] == "legacy-app-http-status"
+
+
+def test_the_bundled_crds_are_the_upstream_files() -> None:
+    shared = Path(__file__).resolve().parents[2] / "shared" / "crds" / "monitoring.coreos.com"
+    bundled = sorted(CRDS.glob("*.yaml"))
+    assert [p.name for p in bundled] == [
+        "monitoring.coreos.com_probes.yaml",
+        "monitoring.coreos.com_prometheusrules.yaml",
+        "monitoring.coreos.com_servicemonitors.yaml",
+    ]
+    if not shared.is_dir():
+        pytest.skip(f"no upstream copy at {shared} to compare with")
+    for path in bundled:
+        assert path.read_bytes() == (shared / path.name).read_bytes(), path.name

@@ -24,6 +24,12 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return migrated_copy(tmp_path_factory.mktemp("step6") / "legacy-app", "6")
 
 
+@pytest.fixture(scope="module")
+def step4(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example after step 4, for the tests that change it before step 6."""
+    return migrated_copy(tmp_path_factory.mktemp("step4") / "legacy-app", "4")
+
+
 def objects(repo: Path, env: str) -> list[dict]:
     result = make(repo, "kube_create_config", f"ENV={env}", "TAG=1.2.3")
     assert result.returncode == 0, result.stderr
@@ -115,8 +121,8 @@ def test_a_later_environment_gets_monitoring_and_a_bridge(repo: Path, tmp_path: 
     assert validate_manifests(objects(copy, "qa")) == []
 
 
-def test_each_environment_bridges_its_own_hosts(tmp_path: Path) -> None:
-    repo = migrated_copy(tmp_path / "legacy-app", "4")
+def test_each_environment_bridges_its_own_hosts(step4: Path, tmp_path: Path) -> None:
+    repo = shutil.copytree(step4, tmp_path / "legacy-app")
     ini = repo / "config" / "production.ini"
     ini.write_text(ini.read_text().replace("host = db1.internal", "host = 10.20.0.5"))
     git(repo, "commit", "--quiet", "--all", "--message", "production's database")
@@ -132,8 +138,10 @@ def test_each_environment_bridges_its_own_hosts(tmp_path: Path) -> None:
     assert validate_manifests(objects(repo, "production")) == []
 
 
-def test_a_broken_environment_config_stops_the_step_and_changes_nothing(tmp_path: Path) -> None:
-    repo = migrated_copy(tmp_path / "legacy-app", "4")
+def test_a_broken_environment_config_stops_the_step_and_changes_nothing(
+    step4: Path, tmp_path: Path
+) -> None:
+    repo = shutil.copytree(step4, tmp_path / "legacy-app")
     ini = repo / "config" / "staging.ini"
     ini.write_text("host = db1.internal\n" + ini.read_text())  # a key before any [section]
     git(repo, "commit", "--quiet", "--all", "--message", "a broken staging config")
@@ -149,3 +157,22 @@ def test_a_broken_environment_config_stops_the_step_and_changes_nothing(tmp_path
     assert "config/staging.ini does not parse" in line and "Traceback" not in result.stderr
     assert git(repo, "rev-parse", "HEAD") == head
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_plus_one_after_step_6_switches_the_alerts_to_the_metrics(
+    repo: Path, tmp_path: Path
+) -> None:
+    copy = shutil.copytree(repo, tmp_path / "legacy-app")
+    migrate(copy, "+1", out=lambda line: None)
+    found = objects(copy, "production")
+    assert validate_manifests(found) == []
+    assert "ServiceMonitor" in {o["kind"] for o in found}
+    rules = yaml.safe_load((copy / "monitoring" / "alerts.yml").read_text())
+    down = next(
+        r
+        for g in rules["groups"]
+        for r in g["rules"]
+        if r["alert"] == "InstanceDown" and r["labels"]["environment"] == "production"
+    )
+    assert down["expr"] == 'up{job="legacy-app", environment="production"} == 0'
+    assert "host = postgres" in (copy / "config" / "production.ini").read_text()
