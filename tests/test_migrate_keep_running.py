@@ -176,3 +176,13 @@ def test_plus_one_after_step_6_switches_the_alerts_to_the_metrics(
     )
     assert down["expr"] == 'up{job="legacy-app", environment="production"} == 0'
     assert "host = postgres" in (copy / "config" / "production.ini").read_text()
+
+
+def test_every_runbook_url_has_its_section_in_the_readme(repo: Path) -> None:
+    readme = (repo / "README.rst").read_text()
+    rules = yaml.safe_load((repo / "monitoring" / "alerts.yml").read_text())
+    for rule in (r for g in rules["groups"] for r in g["rules"]):
+        title = f"Alert {rule['alert']}"
+        assert f"\n{title}\n{'^' * len(title)}\n" in readme, title
+        assert rule["annotations"]["runbook_url"].endswith(f"#alert-{rule['alert'].lower()}")
+    assert "legacy-app orders backlog" in readme  # the checks table, with what each became

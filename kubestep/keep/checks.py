@@ -213,7 +213,7 @@ def translations(service: Service) -> list[Translation]:
             became = "the alert NoReadyPods (kube-state-metrics)"
             reason = "a pod runs one server process; the kubelet restarts it, ready pods count"
         elif kind == "disk":
-            became = "the alert DiskSpaceLow (cAdvisor's container_fs_* metrics)"
+            became = "the alert DiskSpaceLow (cAdvisor's container_fs_usage_bytes)"
             reason = f"{check.get('path')} is not a disk of its own in the container"
         elif kind == "custom" and check.get("script"):
             became = (
