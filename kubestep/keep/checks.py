@@ -219,7 +219,10 @@ def translations(service: Service) -> list[Translation]:
             became = (
                 f"CronJob running checks/{check_name(check)} ({CHECK_SCHEDULE}), alert JobFailed"
             )
-            reason = "a custom plugin: only its script knows what it checks, so it keeps running"
+            reason = (
+                "a custom plugin: only its script knows what it checks, so it keeps running, "
+                "in the service's image (which must have the tools the script calls)"
+            )
         elif kind == "system":
             became = "nothing in this repository: the platform's node alerts"
             reason = "a check of the host (load, swap, users), which the service no longer owns"
