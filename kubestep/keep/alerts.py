@@ -13,6 +13,7 @@ from typing import Any
 
 from kubestep.jinja_ext import k8s_slug
 from kubestep.keep import checks as nagios
+from kubestep.keep import cron
 from kubestep.keep.model import Alert, Service, selector, series
 
 PRODUCTION = "production"
@@ -25,6 +26,7 @@ def service_of(answers: dict[str, Any]) -> Service:
     name = answers["service_name"]
     repository = answers.get("repository_url") or ""
     checks = [] if new else list(legacy.get("checks") or [])
+    cron_entries = [] if new else cron.entries(legacy.get("cron_jobs") or [], name)
     return Service(
         name=name,
         team=answers.get("team", "platform"),
@@ -32,7 +34,7 @@ def service_of(answers: dict[str, Any]) -> Service:
         has_metrics=new or bool(answers.get("smarter")),
         runbook=f"{repository.rstrip('/')}/README.rst" if repository else "README.rst",
         checks=checks,
-        jobs=bool(nagios.cronjob_checks(checks) or (legacy.get("cron_jobs") if not new else [])),
+        jobs=bool(nagios.cronjob_checks(checks) or cron_entries),
     )
 
 
