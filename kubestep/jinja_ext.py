@@ -34,7 +34,8 @@ def problems(values: object, kind: str) -> str:
 
 
 class KubestepExtension(Extension):
-    """Registers kubestep's filters, the `secret_key` test and the backing_service() lookup."""
+    """Registers kubestep's filters, the `secret_key` test, the backing_service() lookup and
+    step 6's step6() and step6_items()."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
@@ -47,3 +48,7 @@ class KubestepExtension(Extension):
         environment.filters["env_name_of"] = env_name_of
         environment.tests["secret_key"] = secret_key
         environment.globals["backing_service"] = backing_service
+        from kubestep.keep.jinja import step6, step6_items  # step 6 builds on these helpers
+
+        environment.globals["step6"] = step6
+        environment.globals["step6_items"] = step6_items

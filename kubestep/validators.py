@@ -6,6 +6,7 @@ the bad value and says what is allowed.
 
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from kubestep.errors import InvalidValue
 
@@ -90,6 +91,17 @@ def probe_path(value: str) -> str:
     return value
 
 
+def web_url(value: str) -> str:
+    """An http(s) URL with a host, e.g. where the repository is browsed (alerts' runbooks)."""
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+        raise InvalidValue(
+            f"{value!r} is not an http(s) URL with a host (e.g. "
+            "'https://git.example.com/team/service/-/blob/main')"
+        )
+    return value.rstrip("/")
+
+
 VALIDATORS: dict[str, Callable[..., object]] = {
     "k8s_name": k8s_name,
     "port": port,
@@ -97,6 +109,7 @@ VALIDATORS: dict[str, Callable[..., object]] = {
     "image_repository": image_repository,
     "env_name": env_name,
     "probe_path": probe_path,
+    "web_url": web_url,
 }
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from kubestep.keep.bridge import objects as bridge_objects
+from kubestep.keep.bridge import targets
 from kubestep.kube.model import load_documents
 from kubestep.kube.rules import RULES, image_tag_problem
 from kubestep.kube.schema import supported_versions
@@ -53,6 +55,19 @@ def _set(path: str, value: object) -> Callable[[list[Obj]], None]:
 
 def _pod(key: str, value: object) -> Callable[[list[Obj]], None]:
     return lambda objects: pod_spec(objects).__setitem__(key, value)
+
+
+def _bridged(host: str, change: Callable[[list[Obj]], None]) -> Callable[[list[Obj]], None]:
+    """Add the step-6 bridge of a legacy PostgreSQL host (changed by `change`) to the set."""
+
+    def mutate(objects: list[Obj]) -> None:
+        namespace = of(objects, "Deployment")["metadata"]["namespace"]
+        (target,) = targets({"database": {"host": host, "port": "5432"}}, [], "shop")
+        bridge = bridge_objects([target], "shop", "platform", namespace)
+        change(bridge)
+        objects.extend(bridge)
+
+    return mutate
 
 
 def _configmap(key: str, value: str) -> Callable[[list[Obj]], None]:
@@ -140,7 +155,26 @@ FAILING: dict[str, list[Callable[[list[Obj]], None]]] = {
         _pod("hostNetwork", True),
         _pod("volumes", [{"name": "docker", "hostPath": {"path": "/var/run"}}]),
     ],
+    "KS017": [
+        _bridged(
+            "10.1.2.3",
+            lambda objs: objs[0]["spec"].update(type="ExternalName", externalName="10.1.2.3"),
+        )
+    ],
+    "KS018": [
+        _bridged(
+            "10.1.2.3", lambda objs: objs[1]["metadata"]["labels"].pop("kubernetes.io/service-name")
+        ),
+        _bridged("10.1.2.3", lambda objs: objs[1]["ports"][0].update(name="postgres")),
+        _bridged("10.1.2.3", lambda objs: objs[0]["spec"].update(selector={"app": "db"})),
+    ],
 }
+
+
+def test_bridged_legacy_hosts_are_clean(objects: list[Obj]) -> None:
+    for host in ("10.1.2.3", "db1.internal", "fd00::5"):
+        _bridged(host, lambda objs: None)(objects)
+    assert validate_manifests(objects) == []
 
 
 def test_the_golden_set_is_clean(objects: list[Obj]) -> None:

@@ -3,6 +3,7 @@ one message per problem. Objects opt out with the annotation SKIP_ANNOTATION (re
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -309,3 +310,65 @@ def host_access(obj: Obj, _: list[Obj]) -> Iterator[str]:
     for volume in spec.get("volumes") or []:
         if "hostPath" in volume:
             yield f"volume {volume.get('name')!r} mounts a host path"
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+@rule("KS017", Severity.ERROR, "ExternalName names a DNS name, never an IP")
+def external_name(obj: Obj, _: list[Obj]) -> Iterator[str]:
+    if obj.get("kind") != "Service" or dig(obj, "spec", "type") != "ExternalName":
+        return
+    target = str(dig(obj, "spec", "externalName") or "")
+    if not target:
+        yield "an ExternalName Service without spec.externalName resolves to nothing"
+    elif _is_ip(target):
+        yield (
+            f"externalName {target!r} is an IP, which cluster DNS does not resolve (it "
+            "becomes a CNAME to a name that does not exist): use a Service without a "
+            "selector and an EndpointSlice with that address"
+        )
+
+
+@rule("KS018", Severity.ERROR, "an EndpointSlice belongs to its Service")
+def endpoint_slice_service(obj: Obj, objects: list[Obj]) -> Iterator[str]:
+    if obj.get("kind") != "EndpointSlice":
+        return
+    name = (dig(obj, "metadata", "labels") or {}).get("kubernetes.io/service-name")
+    if not name:
+        yield (
+            "no label kubernetes.io/service-name: no Service uses this EndpointSlice, so its "
+            "addresses are never reached"
+        )
+        return
+    namespace = dig(obj, "metadata", "namespace")
+    service = next(
+        (
+            o
+            for o in objects
+            if o.get("kind") == "Service"
+            and dig(o, "metadata", "name") == name
+            and dig(o, "metadata", "namespace") == namespace
+        ),
+        None,
+    )
+    if service is None:
+        return  # the Service may live elsewhere; nothing to compare with
+    if dig(service, "spec", "selector"):
+        yield (
+            f"Service {name!r} has a selector: its own EndpointSlices replace this one; "
+            "a Service for fixed addresses has no selector"
+        )
+    wanted = {p.get("name") or "" for p in dig(service, "spec", "ports") or []}
+    for port in obj.get("ports") or []:
+        if (port.get("name") or "") not in wanted:
+            yield (
+                f"port name {port.get('name') or ''!r} is not a port of Service {name!r} "
+                f"({', '.join(sorted(repr(w) for w in wanted)) or 'none'}): traffic never "
+                "reaches it"
+            )

@@ -11,6 +11,7 @@ import kubernetes_validate
 from kubernetes_validate import utils
 from packaging.version import Version
 
+from kubestep.kube import custom_resources
 from kubestep.kube.model import Finding, Obj, Severity, ref
 
 OLDEST_SUPPORTED = "1.29"
@@ -41,6 +42,9 @@ def _problem(document: str, version: str) -> tuple[str, str] | None:
 
 def schema_findings(obj: Obj, versions: list[str], source: str = "") -> list[Finding]:
     """One finding per distinct problem, naming the versions that have it."""
+    if custom_resources.known(obj):  # a CRD kubestep bundles: its schema, whatever the version
+        problems = custom_resources.problems(obj) if versions else []
+        return [Finding("KS100", Severity.ERROR, ref(obj), problem, source) for problem in problems]
     document = json.dumps(obj, sort_keys=True, default=str)
     by_problem: dict[tuple[str, str], list[str]] = defaultdict(list)
     for version in versions:
