@@ -8,8 +8,9 @@ project's first Python 3.11 wheel are the usual case in legacy repos (psycopg2 2
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 COMPILER = ("gcc", "python3-dev")
 
@@ -69,17 +70,24 @@ INCOMPATIBLE: dict[str, tuple[tuple[int, ...] | None, str]] = {
 }
 
 
+Entry = TypeVar("Entry")
+
+
+def _runtime_entries(
+    dependencies: list[dict[str, Any]], table: dict[str, Entry]
+) -> Iterator[tuple[dict[str, Any], Entry]]:
+    """Each runtime dependency the table knows, with its entry."""
+    for dependency in dependencies:
+        entry = table.get(dependency.get("name", ""))
+        if entry is not None and dependency.get("scope", "runtime") == "runtime":
+            yield dependency, entry
+
+
 def incompatible_pins(dependencies: list[dict[str, Any]]) -> list[str]:
     """Runtime dependencies pinned to a version that cannot build on Python 3.11, each with
     where it is and what would build."""
     found = []
-    for dependency in dependencies:
-        if dependency.get("scope", "runtime") != "runtime":
-            continue
-        rule = INCOMPATIBLE.get(dependency.get("name", ""))
-        if rule is None:
-            continue
-        first, why = rule
+    for dependency, (first, why) in _runtime_entries(dependencies, INCOMPATIBLE):
         pinned = _pinned_version(dependency.get("spec", ""))
         if first is not None and (pinned is None or pinned >= first):
             continue
@@ -113,12 +121,7 @@ def build_packages(dependencies: list[dict[str, Any]]) -> dict[str, Any]:
     build: set[str] = set()
     runtime: set[str] = set()
     why: list[str] = []
-    for dependency in dependencies:
-        if dependency.get("scope", "runtime") != "runtime":
-            continue
-        needs = NATIVE.get(dependency.get("name", ""))
-        if needs is None:
-            continue
+    for dependency, needs in _runtime_entries(dependencies, NATIVE):
         pinned = _pinned_version(dependency.get("spec", ""))
         if needs.first_wheel is not None and _has_wheel(dependency, pinned, needs.first_wheel):
             continue
