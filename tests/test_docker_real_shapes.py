@@ -1,6 +1,7 @@
 """Docker tier: a repo started by a Procfile shell line builds with `make docker_build` and
 serves through `make run_local`; the server, exec'd by the shell, stops on SIGTERM."""
 
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -48,4 +49,28 @@ def test_a_procfile_shell_line_builds_serves_and_stops_on_sigterm(
     finally:
         stopped = make(repo, "stop_local", **variables)
     assert stopped.returncode == 0, stopped.stderr
+    assert compose_leftovers("greeter") == {}
+
+
+def test_run_local_that_fails_says_why(
+    tmp_path: Path, base_image: str, ca_bundle: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    source = tmp_path / "source"
+    shutil.copytree(FIXTURE, source)
+    (source / "greeter" / "__init__.py").write_text(
+        'raise RuntimeError("greeter cannot start: no GREETING_STYLE")\n'
+    )
+    repo = legacy_copy(tmp_path / "greeter", source)
+    migrate(repo, "3", out=lambda line: None)
+    variables = {"BASE_IMAGE": base_image, "CA_BUNDLE": ca_bundle or ""}
+    variables |= {"LOCAL_PORT": str(free_port()), "TAG": "real-shapes-broken"}
+    try:
+        started = make(repo, "run_local", **variables)
+        assert started.returncode != 0
+        assert "did not come up healthy; what each container says:" in started.stderr
+        assert "greeter cannot start: no GREETING_STYLE" in started.stderr  # its last lines
+    finally:
+        make(repo, "stop_local", **variables)
     assert compose_leftovers("greeter") == {}
