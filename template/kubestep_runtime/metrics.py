@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -85,11 +86,24 @@ class RequestMetrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        method = method_label(method)
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        key = (method_label(method), route, status)
+        try:
+            count, latency = self._children[key]
+        except KeyError:
+            count, latency = self._children.setdefault(key, self._labelled(*key))
+        count.inc()
+        latency.observe(seconds)
+
+    def _labelled(self, method: str, route: str, status: int) -> tuple[Any, Any]:
+        """The two labelled children of a series; `labels()` validates and locks on each call.
+
+        Kept per series (bounded: methods, route labels and status codes all are), which
+        assumes nobody calls `clear()` or `remove()` on these metrics.
+        """
+        return self.requests.labels(method, route, str(status)), self.latency.labels(method, route)
 
     def exposition(self) -> tuple[bytes, str]:
         """The text format body and its content type, aggregated across workers if needed."""
