@@ -90,20 +90,19 @@ class RequestMetrics:
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method_label(method), route, status)
-        try:
-            count, latency = self._children[key]
-        except KeyError:
-            count, latency = self._children.setdefault(key, self._labelled(*key))
+        children = self._children.get(key)
+        if children is None:
+            # The first time: count before the histogram's children are made, as a scrape
+            # right after the response should already see the request.
+            count = self.requests.labels(key[0], route, str(status))
+            count.inc()
+            latency = self.latency.labels(key[0], route)
+            latency.observe(seconds)
+            self._children[key] = (count, latency)
+            return
+        count, latency = children
         count.inc()
         latency.observe(seconds)
-
-    def _labelled(self, method: str, route: str, status: int) -> tuple[Any, Any]:
-        """The two labelled children of a series; `labels()` validates and locks on each call.
-
-        Kept per series (bounded: methods, route labels and status codes all are), which
-        assumes nobody calls `clear()` or `remove()` on these metrics.
-        """
-        return self.requests.labels(method, route, str(status)), self.latency.labels(method, route)
 
     def exposition(self) -> tuple[bytes, str]:
         """The text format body and its content type, aggregated across workers if needed."""
