@@ -3,13 +3,15 @@
 Every request to a generated service goes through the middleware (a route label, two metric
 updates in the multiprocess files, one JSON log line), so its overhead is paid on every call.
 
-    .venv/bin/python bench/middleware_overhead.py [--concurrency 8] [--requests 3000] [--rounds 5]
+    .venv/bin/python bench/middleware_overhead.py [--concurrency 8] [--requests 3000] [--rounds 12]
 
 Both variants run at the same time under real gunicorn with the template's gunicorn.conf.py
 (same workers, threads and worker class, multiprocess metrics, LOG_FORMAT=json to /dev/null)
-on 127.0.0.1, and are loaded in alternating rounds so that drift hits both alike. The client
-threads share the CPUs with the servers: compare the ratios, not absolute figures, across
-machines. Exits 1 when any request fails or answers anything but 200 "hello".
+on 127.0.0.1, and are loaded in alternating rounds (plain first, then wrapped first) so that
+drift hits both alike. The client threads share the CPUs with the servers: compare the
+ratios, not absolute figures, across machines. Besides throughput and latency it prints the
+servers' own CPU time per request (master and workers, from /proc), which other load on the
+machine hardly changes. Exits 1 when any request fails or answers anything but 200 "hello".
 """
 
 from __future__ import annotations
@@ -71,9 +73,32 @@ def wait_until_serving(port: int, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"gunicorn on port {port} did not serve /hello within 20 s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and of its live children (gunicorn's workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone in the meantime
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:  # fields[1] is the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int
+
+
 @contextmanager
-def gunicorn(app: str) -> Iterator[int]:
-    """Serve `middleware_overhead:<app>` on a free port; yields the port."""
+def gunicorn(app: str) -> Iterator[Server]:
+    """Serve `middleware_overhead:<app>` on a free port."""
     port = free_port()
     drop = ("GUNICORN_CMD_ARGS", "PROMETHEUS_MULTIPROC_DIR")
     env = {k: v for k, v in os.environ.items() if k not in drop}
@@ -92,7 +117,7 @@ def gunicorn(app: str) -> Iterator[int]:
     )
     try:
         wait_until_serving(port, process)
-        yield port
+        yield Server(port, process.pid)
     finally:
         terminate(process, timeout=30)
 
@@ -104,7 +129,9 @@ class Totals:
     requests: int = 0
     seconds: float = 0.0
     errors: int = 0
+    cpu_seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    round_rps: list[float] = field(default_factory=list)
 
     @property
     def rps(self) -> float:
@@ -112,6 +139,11 @@ class Totals:
 
     def percentile_ms(self, p: int) -> float:
         return statistics.quantiles(self.latencies, n=100)[p - 1] * 1000
+
+    @property
+    def cpu_us(self) -> float:
+        """Server CPU time per request, in microseconds."""
+        return self.cpu_seconds / self.requests * 1e6
 
 
 def client(port: int, count: int, start: threading.Barrier, totals: Totals) -> None:
@@ -137,8 +169,10 @@ def client(port: int, count: int, start: threading.Barrier, totals: Totals) -> N
         totals.errors += errors
 
 
-def run_round(port: int, concurrency: int, requests: int, totals: Totals) -> float:
+def run_round(server: Server, concurrency: int, requests: int, totals: Totals) -> float:
     """Send `requests` GETs over `concurrency` connections; returns requests per second."""
+    port = server.port
+    cpu_before = cpu_seconds(server.pid)
     counts = [requests // concurrency + (i < requests % concurrency) for i in range(concurrency)]
     start = threading.Barrier(concurrency + 1)
     threads = [
@@ -151,8 +185,10 @@ def run_round(port: int, concurrency: int, requests: int, totals: Totals) -> flo
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - began
+    totals.cpu_seconds += cpu_seconds(server.pid) - cpu_before
     totals.requests += requests
     totals.seconds += seconds
+    totals.round_rps.append(requests / seconds)
     return requests / seconds
 
 
@@ -160,38 +196,48 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=8, help="client connections")
     parser.add_argument("--requests", type=int, default=3000, help="requests per round")
-    parser.add_argument("--rounds", type=int, default=5, help="measured rounds per variant")
+    parser.add_argument("--rounds", type=int, default=12, help="measured rounds per variant")
     parser.add_argument("--warmup", type=int, default=1000, help="unmeasured requests first")
     args = parser.parse_args()
     print(
         f"Flask GET /hello under gunicorn ({WORKERS} gthread workers x {THREADS} threads), "
         f"{args.concurrency} connections, {args.rounds} rounds x {args.requests} requests"
     )
-    with gunicorn(VARIANTS["plain"]) as plain_port, gunicorn(VARIANTS["wrapped"]) as wrap_port:
-        ports = {"plain": plain_port, "wrapped": wrap_port}
-        totals = {name: Totals() for name in ports}
-        for name, port in ports.items():
+    with gunicorn(VARIANTS["plain"]) as plain, gunicorn(VARIANTS["wrapped"]) as wrapped:
+        servers = {"plain": plain, "wrapped": wrapped}
+        totals = {name: Totals() for name in servers}
+        for name, server in servers.items():
             warmup = Totals()
-            run_round(port, args.concurrency, args.warmup, warmup)
+            run_round(server, args.concurrency, args.warmup, warmup)
             totals[name].errors += warmup.errors
         for number in range(1, args.rounds + 1):
-            figures = [
-                f"{name} {run_round(port, args.concurrency, args.requests, totals[name]):.0f}"
-                for name, port in ports.items()
-            ]
-            print(f"round {number} req/s: {', '.join(figures)}")
-    print(f"{'variant':<8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+            order = list(servers) if number % 2 else list(reversed(servers))
+            figures = {
+                name: run_round(servers[name], args.concurrency, args.requests, totals[name])
+                for name in order
+            }
+            shown = ", ".join(f"{name} {figures[name]:.0f}" for name in servers)
+            print(f"round {number} req/s: {shown}")
+    print(
+        f"{'variant':<8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} {'errors':>7}"
+    )
     for name, total in totals.items():
         print(
             f"{name:<8} {total.rps:>8.0f} {total.percentile_ms(50):>8.2f} "
-            f"{total.percentile_ms(99):>8.2f} {total.errors:>7}"
+            f"{total.percentile_ms(99):>8.2f} {total.cpu_us:>11.0f} {total.errors:>7}"
         )
-    plain, wrapped = totals["plain"], totals["wrapped"]
+    plain_totals, wrapped_totals = totals["plain"], totals["wrapped"]
+    round_ratios = [
+        w / p for w, p in zip(wrapped_totals.round_rps, plain_totals.round_rps, strict=True)
+    ]
     print(
-        f"wrapped/plain: req/s {wrapped.rps / plain.rps:.2f}, "
-        f"p99 {wrapped.percentile_ms(99) / plain.percentile_ms(99):.2f}"
+        f"wrapped/plain: req/s {wrapped_totals.rps / plain_totals.rps:.2f} "
+        f"(median of rounds {statistics.median(round_ratios):.2f}), "
+        f"p99 {wrapped_totals.percentile_ms(99) / plain_totals.percentile_ms(99):.2f}, "
+        f"server CPU per request {wrapped_totals.cpu_us / plain_totals.cpu_us:.2f} "
+        f"({wrapped_totals.cpu_us - plain_totals.cpu_us:+.0f} us)"
     )
-    errors = plain.errors + wrapped.errors
+    errors = plain_totals.errors + wrapped_totals.errors
     if errors:
         sys.exit(f"error: {errors} requests failed or did not answer 200 {BODY!r}")
 

@@ -106,7 +106,7 @@ def test_gunicorn_loggers_share_the_format_and_access_is_quiet() -> None:
     config = logging_dict({"LOG_FORMAT": "json", "LOG_LEVEL": "info"})
     assert config["loggers"]["gunicorn.error"]["level"] == "INFO"
     assert config["loggers"]["gunicorn.access"]["level"] == "WARNING"
-    assert config["formatters"]["default"]["()"] == "pythonjsonlogger.json.JsonFormatter"
+    assert config["formatters"]["default"]["()"] == "kubestep_runtime.json_format.JsonFormatter"
 
 
 def test_plain_is_text() -> None:

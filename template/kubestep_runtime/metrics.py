@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -85,11 +86,23 @@ class RequestMetrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        method = method_label(method)
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        key = (method_label(method), route, status)
+        children = self._children.get(key)
+        if children is None:
+            # The first time: count before the histogram's children are made, as a scrape
+            # right after the response should already see the request.
+            count = self.requests.labels(key[0], route, str(status))
+            count.inc()
+            latency = self.latency.labels(key[0], route)
+            latency.observe(seconds)
+            self._children[key] = (count, latency)
+            return
+        count, latency = children
+        count.inc()
+        latency.observe(seconds)
 
     def exposition(self) -> tuple[bytes, str]:
         """The text format body and its content type, aggregated across workers if needed."""

@@ -97,15 +97,28 @@ class PathBucketer:
 
 
 class RouteLabeler:
-    """Picks the template when the framework gives one, else the bucket."""
+    """Picks the template when the framework gives one, else the bucket.
 
-    def __init__(self, resolver: Resolver | None, limit: int = 100) -> None:
+    Resolving a path costs a route match per request; the answers for the first `cache_size`
+    (method, path) pairs are kept, as an app's routes do not change once it serves. Later
+    pairs are resolved each time, so that a scan of random paths cannot grow the cache.
+    """
+
+    def __init__(self, resolver: Resolver | None, limit: int = 100, cache_size: int = 1000) -> None:
         self.resolver = resolver
         self.bucketer = PathBucketer(limit)
+        self.cache_size = cache_size
+        self._templates: dict[tuple[str, str], str | None] = {}
 
     def label(self, method: str, path: str, status: int) -> str:
         if self.resolver is not None:
-            template = self.resolver(method, path)
+            key = (method, path)
+            try:
+                template = self._templates[key]
+            except KeyError:
+                template = self.resolver(method, path)
+                if len(self._templates) < self.cache_size:
+                    self._templates[key] = template
             if template is not None:
                 return template
         return self.bucketer.label(path, status)

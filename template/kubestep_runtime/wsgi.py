@@ -13,12 +13,31 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 
-class _RecordOnClose:
-    """Wraps the body so that latency includes streaming it and is recorded exactly once."""
+class _Exchange:
+    """One app request: captures its status, wraps its body, records it exactly once on close.
 
-    def __init__(self, body: Iterable[bytes], on_close: Callable[[], None]) -> None:
-        self.body = body
-        self.on_close: Callable[[], None] | None = on_close
+    One object per request instead of closures and a body wrapper: this runs on every call.
+    Latency includes streaming the body, as the server calls `close()` after sending it.
+    """
+
+    __slots__ = ("body", "method", "path", "runtime", "started", "status", "upstream")
+
+    def __init__(
+        self, runtime: Runtime, environ: Environ, upstream: StartResponse, started: float
+    ) -> None:
+        self.runtime = runtime
+        self.method = environ.get("REQUEST_METHOD", "GET")
+        self.path = environ.get("PATH_INFO") or "/"
+        self.upstream: StartResponse | None = upstream
+        self.started = started
+        self.status = 500  # what a crash before start_response amounts to
+        self.body: Iterable[bytes] = ()
+
+    def start_response(self, status_line: str, headers: list[Any], exc_info: Any = None) -> Any:
+        self.status = int(status_line.split(" ", 1)[0])
+        if exc_info is None:
+            return self.upstream(status_line, headers)  # type: ignore[misc]
+        return self.upstream(status_line, headers, exc_info)  # type: ignore[misc]
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self.body)
@@ -29,9 +48,15 @@ class _RecordOnClose:
             if close is not None:
                 close()
         finally:
-            on_close, self.on_close = self.on_close, None
-            if on_close is not None:
-                on_close()
+            self.finish()
+
+    def finish(self) -> None:
+        if self.upstream is None:  # recorded already
+            return
+        self.upstream = None
+        runtime = self.runtime
+        runtime.metrics.in_flight.dec()
+        runtime.record(self.method, self.path, self.status, self.started)
 
 
 class RuntimeWSGI:
@@ -42,46 +67,25 @@ class RuntimeWSGI:
         self.runtime = runtime
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        method = environ.get("REQUEST_METHOD", "GET")
-        path = environ.get("PATH_INFO") or "/"
         started = time.perf_counter()
-        response = self.runtime.endpoints.respond(method, path)
-        if response is not None:
+        runtime = self.runtime
+        path = environ.get("PATH_INFO") or "/"
+        if runtime.endpoints.owns(path):
+            method = environ.get("REQUEST_METHOD", "GET")
+            response = runtime.endpoints.respond(method, path)
+            assert response is not None
             start_response(response.status_line, response.headers())
-            self.runtime.record(method, path, response.status, started)
+            runtime.record(method, path, response.status, started)
             return [response.body]
-        return self._call_app(environ, start_response, method, path, started)
-
-    def _call_app(
-        self,
-        environ: Environ,
-        start_response: StartResponse,
-        method: str,
-        path: str,
-        started: float,
-    ) -> Iterable[bytes]:
-        status = [500]  # what a crash before start_response amounts to
-
-        def capture(status_line: str, headers: list[Any], exc_info: Any = None) -> Any:
-            status[0] = int(status_line.split(" ", 1)[0])
-            if exc_info is None:
-                return start_response(status_line, headers)
-            return start_response(status_line, headers, exc_info)
-
-        in_flight = self.runtime.metrics.in_flight
-        in_flight.inc()
-
-        def finish() -> None:
-            in_flight.dec()
-            self.runtime.record(method, path, status[0], started)
-
+        exchange = _Exchange(runtime, environ, start_response, started)
+        runtime.metrics.in_flight.inc()
         try:
-            body = self.app(environ, capture)
+            exchange.body = self.app(environ, exchange.start_response)
         except BaseException:
-            status[0] = 500
-            finish()
+            exchange.status = 500
+            exchange.finish()
             raise
-        return _RecordOnClose(body, finish)
+        return exchange
 
 
 def wrap_wsgi(app: WSGIApp, **options: Any) -> RuntimeWSGI:
