@@ -43,7 +43,7 @@ def test_a_repo_with_its_own_dockerfile_and_includes(tmp_path: Path) -> None:
 
 def test_a_poetry_app_installs_its_dependencies_by_name(tmp_path: Path) -> None:
     dockerfile = (migrated(tmp_path, "upstart-gunicorn") / "Dockerfile").read_text()
-    assert "pip install 'flask>=2.3,<3.0' 'gunicorn>=21.2,<22.0'" in dockerfile
+    assert "install 'flask>=2.3,<3.0' 'gunicorn>=21.2,<22.0'" in dockerfile
     assert "COPY . /tmp/project/" not in dockerfile
     assert "requirements.txt" not in dockerfile
     assert "--bind 0.0.0.0:${PORT}" in dockerfile
@@ -52,7 +52,7 @@ def test_a_poetry_app_installs_its_dependencies_by_name(tmp_path: Path) -> None:
 
 def test_a_pipfile_is_installed_from_its_packages(tmp_path: Path) -> None:
     dockerfile = (migrated(tmp_path, "supervisor-uwsgi") / "Dockerfile").read_text()
-    assert "pip install flask==2.3.3 uwsgi rq==1.15.1" in dockerfile
+    assert "/opt/venv/bin/python install flask==2.3.3 uwsgi rq==1.15.1" in dockerfile
     assert "COPY requirements" not in dockerfile
 
 
@@ -97,7 +97,7 @@ def test_no_dependencies_copies_none_and_says_where_it_looked(tmp_path: Path) ->
     repo = legacy_copy(tmp_path / "no-requirements", FIXTURES / "no-requirements")
     migrate(repo, "2", out=lines.append)
     dockerfile = (repo / "Dockerfile").read_text()
-    assert "COPY requirements" not in dockerfile and "pip install" not in dockerfile
+    assert "COPY requirements" not in dockerfile and " install " not in dockerfile
     assert 'CMD ["gunicorn", "--bind", "0.0.0.0:8081", "hello:application"]' in dockerfile
     warnings = [line for line in lines if line.startswith("  warning: ")]
     assert any("no Python dependencies found (looked at: requirements*.txt" in w for w in warnings)
