@@ -5,6 +5,7 @@ import re
 from jinja2 import Environment
 from jinja2.ext import Extension
 
+from kubestep import __version__
 from kubestep.catalog import backing_service
 from kubestep.secrets import secret_key
 from kubestep.validators import problem
@@ -42,3 +43,4 @@ class KubestepExtension(Extension):
         environment.filters["env_name_of"] = env_name_of
         environment.tests["secret_key"] = secret_key
         environment.globals["backing_service"] = backing_service
+        environment.globals["kubestep_version"] = lambda: __version__

@@ -130,6 +130,7 @@ def migrate(
             extra = _inventory_changes(target, found)
         else:
             after = answers_after(next_step, before)
+        after = next_step.decide(target, after)
         theirs = rendered_tree(after)
         result = run_step(target, next_step, base, theirs, after, extra)
         out(f"step {next_step.label} done ({result.commit}): {next_step.title}")

@@ -12,6 +12,8 @@ from kubestep.errors import InvalidValue
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PROBE_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
+# A git branch name that CI conditions and YAML can quote without escaping.
+_BRANCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 # Docker's reference grammar, simplified: [host[:port]/]path[:tag][@digest].
 _IMAGE_REF = re.compile(
     # A first component is a registry host only with a dot, a port, or as localhost.
@@ -90,6 +92,21 @@ def probe_path(value: str) -> str:
     return value
 
 
+def branch_name(value: str) -> str:
+    """A git branch CI deploys from: letters, digits and . _ / - only."""
+    if (
+        not isinstance(value, str)
+        or not _BRANCH_NAME.match(value)
+        or ".." in value
+        or value.endswith((".", "/", ".lock"))
+    ):
+        raise InvalidValue(
+            f"{value!r} is not a usable branch name: use letters, digits and . _ / -, "
+            "starting with a letter or digit (e.g. 'main')"
+        )
+    return value
+
+
 VALIDATORS: dict[str, Callable[..., object]] = {
     "k8s_name": k8s_name,
     "port": port,
@@ -97,6 +114,7 @@ VALIDATORS: dict[str, Callable[..., object]] = {
     "image_repository": image_repository,
     "env_name": env_name,
     "probe_path": probe_path,
+    "branch_name": branch_name,
 }
 
 

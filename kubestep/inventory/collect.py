@@ -14,6 +14,7 @@ from kubestep.errors import TargetError
 from kubestep.inventory import (
     backing_services,
     chef,
+    ci_files,
     cron,
     entrypoint,
     ini_config,
@@ -43,6 +44,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("entrypoint", entrypoint.read),
     ("python code", python_code.read),
     ("backing services", backing_services.read),
+    ("ci files", ci_files.read),
 )
 
 

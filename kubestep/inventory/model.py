@@ -211,6 +211,18 @@ class SetupCommand:
 
 
 @dataclass
+class CiFile:
+    """A CI pipeline the repo already has: kubestep's goes beside it, and learns from it."""
+
+    path: str
+    system: str
+    source: str
+    branches: list[str] = field(default_factory=list)
+    test_commands: list[Evidence] = field(default_factory=list)
+    secrets: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
 class Readme:
     path: str
     title: str | None
@@ -249,6 +261,7 @@ class Inventory:
     processes: list[Process] = field(default_factory=list)
     setup_commands: list[SetupCommand] = field(default_factory=list)
     environment: list[EnvVar] = field(default_factory=list)
+    ci_files: list[CiFile] = field(default_factory=list)
     readme: Readme | None = None
     warnings: list[ReadWarning] = field(default_factory=list)
 
@@ -300,5 +313,6 @@ _LIST_FACTS = (
     "processes",
     "setup_commands",
     "environment",
+    "ci_files",
     "warnings",
 )
