@@ -16,11 +16,34 @@ from kubestep.repo import git
 from kubestep.steps import Answers, Step
 
 ANSWERS_FILE = ".copier-answers.yml"
+# The targets make/ci.mk adds, which the CI files call by name.
+CI_TARGETS = (
+    "ci",
+    "ci_tools",
+    "registry_login",
+    "image_digest",
+    "promote",
+    "kube_credentials",
+    "kube_deploy",
+    "kube_deployer",
+)
 
 
 def existing_ci_files(target: Path) -> list[CiFile]:
     """The CI files the target has, as the inventory reads them."""
     return ci_files.read(SourceTree(target), Inventory()).ci_files
+
+
+def decide(target: Path, answers: Answers) -> Answers:
+    """Refuse a Makefile that has CI's target names already; then pick the release branch."""
+    legacy = answers.get("legacy") or {}
+    clashes = sorted(set(CI_TARGETS) & set(legacy.get("make_targets") or []))
+    if clashes:
+        raise StepError(
+            f"step 5 adds make targets your Makefile (legacy.mk) already has: {', '.join(clashes)};"
+            " rename yours (CI calls kubestep's by these names), commit, and run step 5 again"
+        )
+    return release_branch(target, answers)
 
 
 def release_branch(target: Path, answers: Answers) -> Answers:
@@ -67,6 +90,6 @@ STEP = Step(
         "make docker_push records the digest; make deploy ENV=... rolls it out atomically",
         "kube/deployer: a namespaced least-privilege ServiceAccount and Role for CI",
     ],
-    decide=release_branch,
+    decide=decide,
     adjust=note_existing,
 )

