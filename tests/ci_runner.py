@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -64,8 +65,9 @@ class Run:
     def ok(self) -> bool:
         return all(step.returncode in (0, None) for step in self.steps)
 
-    def step(self, job: str, name: str) -> StepRun:
-        return next(s for s in self.steps if s.job == job and s.name == name)
+    def step(self, job: str, name: str) -> StepRun | None:
+        """The job's step whose name starts with name, or None when it did not run."""
+        return next((s for s in self.steps if s.job == job and s.name.startswith(name)), None)
 
     def output(self) -> str:
         return "\n".join(f"--- {s.job}: {s.name}\n{s.output}" for s in self.steps)
@@ -104,6 +106,8 @@ def evaluate(expression: str, context: dict[str, Any], failed: bool = False) -> 
 def _lookup(context: dict[str, Any], path: str) -> Any:
     value: Any = context
     for part in path.split("."):
+        if path.startswith("secrets.") and part not in value:
+            return ""  # GitHub gives an unset secret as ''
         if not isinstance(value, dict) or part not in value:
             raise ValueError(f"the runner knows no {path!r} (at {part!r})")
         value = value[part]
@@ -302,7 +306,7 @@ def _run_travis_job(
     lines += [f"export {assignment}" for assignment in data["env"]["global"]]
     for command in phase("install"):
         if command in skip:
-            lines.append(f"echo 'skipped {command}: {skip[command]}'")
+            lines.append("echo " + shlex.quote(f"skipped {command}: {skip[command]}"))
         else:
             lines.append(f"{command} || exit 100")
     lines += [f"{command} || travis_failed=1" for command in phase("script")]
