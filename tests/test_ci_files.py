@@ -10,6 +10,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from kubestep.errors import InvalidValue
 from tests.ci_tools import (
     actionlint,
     check_jsonschema,
@@ -187,3 +188,25 @@ def test_cluster_credentials_go_to_a_private_file_outside_the_tree(
     assert not (project / "build" / "kubeconfig").exists()
     empty = credentials(project, kubeconfig, KUBECONFIG_SECRET="DEPLOY_KUBECONFIG_STAGING")
     assert empty.returncode != 0 and "DEPLOY_KUBECONFIG_STAGING is empty" in empty.stderr
+
+
+def test_the_release_branch_is_the_repos_own(project: Path) -> None:
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    if answers["origin"] == "new":
+        assert answers["release_branch"] == "main"
+    else:  # the migrated example has one branch, and no CI file naming another
+        branch = subprocess.run(
+            ["git", "-C", str(project), "branch", "--show-current"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert answers["release_branch"] == branch
+    workflow = yaml.safe_load((project / CI_FILES[0]).read_text())
+    assert workflow["on"]["push"]["branches"] == [answers["release_branch"]]
+
+
+@pytest.mark.parametrize("branch", ["", "-x", "a..b", "feature/", "with space", "x.lock"])
+def test_a_bad_release_branch_is_refused(tmp_path: Path, branch: str) -> None:
+    with pytest.raises(InvalidValue, match="is not a usable branch name"):
+        generate(tmp_path / "svc", release_branch=branch)

@@ -13,7 +13,7 @@ import pytest
 from tests.ci_runner import Event, Run, run_github, run_travis
 from tests.ci_tools import kubectl_lines
 from tests.docker_helpers import docker
-from tests.legacy_repo import git
+from tests.legacy_repo import GIT_IDENTITY, git, migrated_copy
 from tests.registry import local_registry, manifest
 from tests.render import VENV_BIN, generate, make
 
@@ -107,8 +107,8 @@ def test_a_pull_by_digest_gives_the_same_image(
     by_digest = f"{registry}/{NAME}@{digest}"
     _, document = manifest(registry, NAME, digest)
     assert document["config"]["digest"] == built  # the registry holds the image built here
-    # Without the local image, so that the pull downloads its layers from the registry.
-    docker("image", "rm", f"{registry}/{NAME}:{sha}", by_digest)
+    # Without the local image (every name of it), so that the pull downloads it.
+    docker("image", "rm", "--force", built)
     docker("pull", "--quiet", by_digest)
     assert docker("image", "inspect", "--format", "{{.Id}}", by_digest).strip() == built
 
@@ -208,3 +208,31 @@ def test_a_failing_test_fails_make_ci_and_tags_no_image(
         ["docker", "image", "inspect", f"{SERVICE}-test:broken"], capture_output=True, check=False
     )
     assert inspect.returncode != 0, "a failing test stage must tag nothing"
+
+
+def test_the_migrated_example_runs_the_same_pipeline(
+    tmp_path: Path, registry: str, base_image: str, ca_bundle: str | None
+) -> None:
+    """examples/legacy-app after step 5: its own tests in the test stage, push, deploy."""
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in GIT_IDENTITY.items():
+            env.setenv(name, value)
+        repo = migrated_copy(tmp_path / "legacy-app", "5")
+    sha = git(repo, "rev-parse", "HEAD")
+    image = f"{registry}/kubestep-test/legacy-app"
+    run = run_github(
+        repo,
+        Event("push", f"refs/heads/{git(repo, 'branch', '--show-current')}", sha),
+        secrets={"DEPLOY_KUBECONFIG": KUBECONFIG_TEXT},
+        env={**ci_env(ca_bundle), "IMAGE": image, "BASE_IMAGE": base_image},
+        skip=SKIP_GITHUB,
+    )
+    assert run.ok, run.output()[-6000:]
+    assert run.jobs == ["build", "staging"]
+    digest, _ = manifest(registry, "kubestep-test/legacy-app", sha)
+    deploy = run.step("staging", "Deploy the digest")
+    assert deploy is not None
+    assert kubectl_lines(deploy.output) == [
+        line.replace(SERVICE, "legacy-app") for line in deploy_commands("staging")
+    ]
+    assert deployed_image(repo, "staging") == f"{image}:{sha}@{digest}"
