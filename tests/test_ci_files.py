@@ -210,3 +210,18 @@ def test_the_release_branch_is_the_repos_own(project: Path) -> None:
 def test_a_bad_release_branch_is_refused(tmp_path: Path, branch: str) -> None:
     with pytest.raises(InvalidValue, match="is not a usable branch name"):
         generate(tmp_path / "svc", release_branch=branch)
+
+
+def test_kube_deployer_writes_the_namespaced_rbac_and_applies_it(project: Path) -> None:
+    service = yaml.safe_load((project / ".copier-answers.yml").read_text())["service_name"]
+    result = make(project, "kube_deployer", ENV="production", DRY_RUN="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert kubectl_lines(result.stdout) == [
+        "kubectl apply --filename build/kube/production.yaml"
+        " --selector kubestep.dev/apply-first=true",
+        "kubectl apply --filename build/kube/production.deployer.yaml",
+    ]
+    written = list(
+        yaml.safe_load_all((project / "build/kube/production.deployer.yaml").read_text())
+    )
+    assert {o["metadata"]["namespace"] for o in written} == {f"{service}-production"}
