@@ -87,7 +87,41 @@ def shellcheck(block: str) -> subprocess.CompletedProcess[str]:
 
 
 def kubectl_lines(output: str) -> list[str]:
-    """The kubectl commands a dry run printed: make shows `echo CMD ...`, then echo prints CMD."""
+    """The kubectl commands a deploy's dry run printed, in order.
+
+    kube_apply's kubectl wrapper with DRY_RUN=1 shows `echo CMD` (make), then CMD (echo); the
+    deploy tool that replaces it (kube/deploy, issue 15) prints its plan after its own command
+    line instead, kubectl commands and `#` notes.
+    """
     lines = output.splitlines()
+    tool = next((n for n, line in enumerate(lines) if " kube/deploy apply " in line), None)
+    if tool is not None:
+        return [line for line in lines[tool + 1 :] if line.startswith("kubectl ")]
     echoed = {line[5:].rstrip(" \\") for line in lines if line.startswith("echo kubectl ")}
     return [line for line in lines if line.startswith("kubectl ") and line in echoed]
+
+
+def expected_deploy(project: Path, service: str, env: str) -> list[str]:
+    """The kubectl commands `make kube_deploy ENV=env` runs, as kube_apply's wrapper has them."""
+    namespace, manifest = f"{service}-{env}", f"build/kube/{env}.deploy.yaml"
+    if (project / "kube" / "deploy").is_dir():  # the deploy tool: lock, dry run, record, watch
+        get = f"--namespace {namespace} --output json"
+        replace = "kubectl replace --filename - --output json"
+        return [
+            f"kubectl get namespace {namespace} --output json",
+            f"kubectl get lease {service}-deploy {get}",
+            replace,
+            f"kubectl apply --dry-run=server --filename {manifest} --output json",
+            f"kubectl get configmap {service}-releases {get}",
+            f"kubectl get deployment {service} {get}",
+            replace,
+            f"kubectl apply --filename {manifest}",
+            f"kubectl get deployment {service} {get}",
+            replace,
+            replace,
+        ]
+    return [
+        f"kubectl apply --filename {manifest} --selector kubestep.dev/apply-first=true",
+        f"kubectl apply --filename {manifest}",
+        f"kubectl rollout status deployment/{service} --namespace {namespace} --timeout 120s",
+    ]

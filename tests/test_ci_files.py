@@ -14,6 +14,7 @@ from kubestep.errors import InvalidValue
 from tests.ci_tools import (
     actionlint,
     check_jsonschema,
+    expected_deploy,
     kubectl_lines,
     shell_blocks,
     shellcheck,
@@ -130,7 +131,9 @@ def test_the_deployer_is_namespaced_and_least_privilege(project: Path) -> None:
     assert (
         not {("", "secrets"), ("", "pods/exec"), ("rbac.authorization.k8s.io", "roles")} & granted
     )
-    assert "delete" not in verbs and "escalate" not in verbs
+    assert not {"escalate", "bind", "impersonate", "deletecollection"} & verbs
+    deletable = {resource for r in rules if "delete" in r["verbs"] for resource in r["resources"]}
+    assert not {"namespaces", "pods", "replicasets", "leases"} & deletable
     namespace_rule = next(r for r in rules if r["resources"] == ["namespaces"])
     assert namespace_rule["resourceNames"] == ["shop-staging"]
 
@@ -139,12 +142,7 @@ def test_deploy_applies_the_digest_through_kube_apply(project: Path) -> None:
     service = yaml.safe_load((project / ".copier-answers.yml").read_text())["service_name"]
     result = make(project, "kube_deploy", ENV="staging", TAG="abc123", DIGEST=DIGEST, DRY_RUN="1")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert kubectl_lines(result.stdout) == [
-        "kubectl apply --filename build/kube/staging.deploy.yaml"
-        " --selector kubestep.dev/apply-first=true",
-        "kubectl apply --filename build/kube/staging.deploy.yaml",
-        f"kubectl rollout status deployment/{service} --namespace {service}-staging --timeout 120s",
-    ]
+    assert kubectl_lines(result.stdout) == expected_deploy(project, service, "staging")
     objects = yaml.safe_load_all((project / "build/kube/staging.deploy.yaml").read_text())
     deployment = next(o for o in objects if o["kind"] == "Deployment")
     image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.ci_runner import Event, Run, run_github, run_travis
-from tests.ci_tools import kubectl_lines
+from tests.ci_tools import expected_deploy, kubectl_lines
 from tests.docker_helpers import docker
 from tests.legacy_repo import GIT_IDENTITY, git, migrated_copy
 from tests.registry import local_registry, manifest
@@ -52,16 +52,6 @@ def ci_env(ca_bundle: str | None) -> dict[str, str]:
     }
 
 
-def deploy_commands(env: str) -> list[str]:
-    namespace = f"{SERVICE}-{env}"
-    return [
-        f"kubectl apply --filename build/kube/{env}.deploy.yaml"
-        " --selector kubestep.dev/apply-first=true",
-        f"kubectl apply --filename build/kube/{env}.deploy.yaml",
-        f"kubectl rollout status deployment/{SERVICE} --namespace {namespace} --timeout 120s",
-    ]
-
-
 def deployed_image(project: Path, env: str) -> str:
     text = (project / f"build/kube/{env}.deploy.yaml").read_text()
     return next(line.split()[-1] for line in text.splitlines() if "image: " in line)
@@ -89,7 +79,7 @@ def test_a_push_to_main_builds_pushes_and_deploys_the_digest_to_staging(
     pushed = github_push.step("build", "Push the image")
     assert f"pushed {registry}/{NAME}@{digest}" in pushed.output
     deploy = github_push.step("staging", "Deploy the digest")
-    assert kubectl_lines(deploy.output) == deploy_commands("staging")
+    assert kubectl_lines(deploy.output) == expected_deploy(project, SERVICE, "staging")
     assert deployed_image(project, "staging") == f"{registry}/{NAME}:{sha}@{digest}"
     credentials = github_push.step(
         "staging",
@@ -130,7 +120,7 @@ def test_a_tag_promotes_the_same_digest_to_production(
     released, _ = manifest(registry, NAME, "1.0.0")
     assert released == built
     deploy = run.step("production", "Deploy the digest")
-    assert kubectl_lines(deploy.output) == deploy_commands("production")
+    assert kubectl_lines(deploy.output) == expected_deploy(project, SERVICE, "production")
     assert deployed_image(project, "production") == f"{registry}/{NAME}:{sha}@{built}"
 
 
@@ -188,7 +178,7 @@ def test_travis_runs_the_same_pipeline(
     assert run.ok, run.output()[-6000:]
     assert run.jobs == ["build", "staging"]
     digest, _ = manifest(registry, NAME, sha)
-    assert kubectl_lines(run.steps[1].output) == deploy_commands("staging")
+    assert kubectl_lines(run.steps[1].output) == expected_deploy(project, SERVICE, "staging")
     assert f"is {registry}/{NAME}@{digest}" in run.steps[1].output
     assert deployed_image(project, "staging") == f"{registry}/{NAME}:{sha}@{digest}"
 
@@ -232,7 +222,5 @@ def test_the_migrated_example_runs_the_same_pipeline(
     digest, _ = manifest(registry, "kubestep-test/legacy-app", sha)
     deploy = run.step("staging", "Deploy the digest")
     assert deploy is not None
-    assert kubectl_lines(deploy.output) == [
-        line.replace(SERVICE, "legacy-app") for line in deploy_commands("staging")
-    ]
+    assert kubectl_lines(deploy.output) == expected_deploy(repo, "legacy-app", "staging")
     assert deployed_image(repo, "staging") == f"{image}:{sha}@{digest}"
