@@ -88,21 +88,6 @@ def test_a_push_to_main_builds_pushes_and_deploys_the_digest_to_staging(
     assert credentials.returncode == 0 and "apiVersion" not in credentials.output
 
 
-def test_a_pull_by_digest_gives_the_same_image(
-    github_push: Run, project: Path, registry: str
-) -> None:
-    sha = git(project, "rev-parse", "HEAD")
-    digest, _ = manifest(registry, NAME, sha)
-    built = docker("image", "inspect", "--format", "{{.Id}}", f"{registry}/{NAME}:{sha}").strip()
-    by_digest = f"{registry}/{NAME}@{digest}"
-    _, document = manifest(registry, NAME, digest)
-    assert document["config"]["digest"] == built  # the registry holds the image built here
-    # Without the local image (every name of it), so that the pull downloads it.
-    docker("image", "rm", "--force", built)
-    docker("pull", "--quiet", by_digest)
-    assert docker("image", "inspect", "--format", "{{.Id}}", by_digest).strip() == built
-
-
 def test_a_tag_promotes_the_same_digest_to_production(
     github_push: Run, project: Path, registry: str, ca_bundle: str | None
 ) -> None:
@@ -198,6 +183,22 @@ def test_a_failing_test_fails_make_ci_and_tags_no_image(
         ["docker", "image", "inspect", f"{SERVICE}-test:broken"], capture_output=True, check=False
     )
     assert inspect.returncode != 0, "a failing test stage must tag nothing"
+
+
+# Last of the new service's tests: it removes the built image, which the others reuse.
+def test_a_pull_by_digest_gives_the_same_image(
+    github_push: Run, project: Path, registry: str
+) -> None:
+    sha = git(project, "rev-parse", "HEAD")
+    digest, _ = manifest(registry, NAME, sha)
+    built = docker("image", "inspect", "--format", "{{.Id}}", f"{registry}/{NAME}:{sha}").strip()
+    by_digest = f"{registry}/{NAME}@{digest}"
+    _, document = manifest(registry, NAME, digest)
+    assert document["config"]["digest"] == built  # the registry holds the image built here
+    # Without the local image (every name of it), so that the pull downloads it.
+    docker("image", "rm", "--force", built)
+    docker("pull", "--quiet", by_digest)
+    assert docker("image", "inspect", "--format", "{{.Id}}", by_digest).strip() == built
 
 
 def test_the_migrated_example_runs_the_same_pipeline(
