@@ -7,6 +7,7 @@ import shlex
 from jinja2 import Environment
 from jinja2.ext import Extension
 
+from kubestep import __version__
 from kubestep.catalog import backing_service
 from kubestep.secrets import secret_key
 from kubestep.validators import problem
@@ -52,3 +53,4 @@ class KubestepExtension(Extension):
 
         environment.globals["step6"] = step6
         environment.globals["step6_items"] = step6_items
+        environment.globals["kubestep_version"] = lambda: __version__

@@ -214,6 +214,7 @@ def migrate(
             if new_answers:
                 after = _with_user_answers(target, after, user)
                 new_answers = {}
+        after = next_step.decide(target, after)
         theirs = rendered_tree(after)
         result = run_step(target, next_step, base, theirs, after, extra)
         out(f"step {next_step.label} done ({result.commit}): {next_step.title}")

@@ -13,6 +13,8 @@ from kubestep.errors import InvalidValue
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PROBE_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
+# A git branch name that CI conditions and YAML can quote without escaping.
+_BRANCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 # Docker's reference grammar, simplified: [host[:port]/]path[:tag][@digest].
 _IMAGE_REF = re.compile(
     # A first component is a registry host only with a dot, a port, or as localhost.
@@ -100,6 +102,19 @@ def web_url(value: str) -> str:
             "'https://git.example.com/team/service/-/blob/main')"
         )
     return value.rstrip("/")
+def branch_name(value: str) -> str:
+    """A git branch CI deploys from: letters, digits and . _ / - only."""
+    if (
+        not isinstance(value, str)
+        or not _BRANCH_NAME.match(value)
+        or ".." in value
+        or value.endswith((".", "/", ".lock"))
+    ):
+        raise InvalidValue(
+            f"{value!r} is not a usable branch name: use letters, digits and . _ / -, "
+            "starting with a letter or digit (e.g. 'main')"
+        )
+    return value
 
 
 VALIDATORS: dict[str, Callable[..., object]] = {
@@ -110,6 +125,7 @@ VALIDATORS: dict[str, Callable[..., object]] = {
     "env_name": env_name,
     "probe_path": probe_path,
     "web_url": web_url,
+    "branch_name": branch_name,
 }
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from kubestep.generate import new_service
 
 VENV_BIN = Path(sys.executable).parent
-# Jinja left in a rendered file means a template bug.
+# Jinja left in a rendered file means a template bug (a CI file's ${{ expressions }} are not).
 UNRENDERED = re.compile(r"{{|{%|%}|}}")
+CI_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 
 
 def generate(destination: Path, **answers: Any) -> Path:
@@ -36,6 +37,10 @@ def unrendered_files(project: Path) -> list[str]:
     """Files of project that still contain Jinja syntax."""
     found = []
     for path in project.rglob("*"):
-        if path.is_file() and ".git" not in path.parts and UNRENDERED.search(path.read_text()):
+        if (
+            path.is_file()
+            and ".git" not in path.parts
+            and UNRENDERED.search(CI_EXPRESSION.sub("", path.read_text()))
+        ):
             found.append(str(path.relative_to(project)))
     return found

@@ -16,6 +16,7 @@ from kubestep.inventory import (
     backing_services,
     chef,
     container_files,
+    ci_files,
     cron,
     entrypoint,
     ini_config,
@@ -49,6 +50,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("entrypoint", entrypoint.read),
     ("python code", python_code.read),
     ("backing services", backing_services.read),
+    ("ci files", ci_files.read),
 )
 
 

@@ -283,6 +283,18 @@ class SetupCommand:
 
 
 @dataclass
+class CiFile:
+    """A CI pipeline the repo already has: kubestep's goes beside it, and learns from it."""
+
+    path: str
+    system: str
+    source: str
+    branches: list[str] = field(default_factory=list)
+    test_commands: list[Evidence] = field(default_factory=list)
+    secrets: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
 class Readme:
     path: str
     title: str | None
@@ -326,6 +338,7 @@ class Inventory:
     container_files: list[ContainerFile] = field(default_factory=list)
     # Python files that only Python 2 parses (print statements, `except E, e`), with where.
     python2_files: list[Evidence] = field(default_factory=list)
+    ci_files: list[CiFile] = field(default_factory=list)
     readme: Readme | None = None
     warnings: list[ReadWarning] = field(default_factory=list)
 
@@ -381,5 +394,6 @@ _LIST_FACTS = (
     "start_candidates",
     "container_files",
     "python2_files",
+    "ci_files",
     "warnings",
 )

@@ -36,6 +36,8 @@ class Step:
     adjust: Callable[[list[Change], Path, Answers], list[Change]] = field(
         default=lambda changes, target, answers: changes
     )
+    # Answers only the target repo can give (read from it, or a clear error naming candidates).
+    decide: Callable[[Path, Answers], Answers] = field(default=lambda target, answers: answers)
     # For a step recorded on its own: the boolean answer that records it, and the last ordered
     # step it needs. None for the ordered steps 1-4, recorded as the `step` number.
     answer: str | None = None
