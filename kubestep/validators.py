@@ -102,6 +102,8 @@ def web_url(value: str) -> str:
             "'https://git.example.com/team/service/-/blob/main')"
         )
     return value.rstrip("/")
+
+
 def branch_name(value: str) -> str:
     """A git branch CI deploys from: letters, digits and . _ / - only."""
     if (
