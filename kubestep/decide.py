@@ -181,7 +181,10 @@ def container_argv(candidate: dict[str, Any]) -> list[str]:
     return ["/bin/sh", "-c", command]
 
 
-_RUNNERS = re.compile(r"\b(poetry|pipenv|uv)\s+run\s+")
+_RUNNERS = re.compile(r"(?:\S*/)?\b(?:poetry|pipenv|uv)\b[^;&|]*?\srun\s+")
+_RELOAD = re.compile(r"\s--reload\b(?![-=])")
+_LOG_FILE = re.compile(r"(--access-logfile|--error-logfile|--log-file)([ =])['\"]?/[^\s'\"]+['\"]?")
+_UWSGI_LOGTO = re.compile(r"\s--(?:logto|daemonize)[ =]\S+")
 _UNIX_BIND = re.compile(r"(-b|--bind)[ =]['\"]?unix:[^\s'\"]+['\"]?")
 _LOOPBACK = r"['\"]?(?:localhost|127\.0\.0\.1)"
 _LOOPBACK_BIND = re.compile(
@@ -226,6 +229,13 @@ def _container_command(candidate: dict[str, Any]) -> tuple[str, list[str]]:
             notes.append(why)
 
     edit(_RUNNERS, "", "`poetry run`/`pipenv run` dropped: the venv is on PATH")
+    edit(_RELOAD, "", "--reload dropped: the image's code never changes under the server")
+    edit(
+        _LOG_FILE,
+        r"\1\2-",
+        "log files became stdout: the platform collects it, the root is read-only",
+    )
+    edit(_UWSGI_LOGTO, "", "--logto dropped: uwsgi logs to stdout, the platform collects it")
     if server == "gunicorn":
         edit(_UNIX_BIND, "--bind 0.0.0.0:${PORT}", "a unix socket bind became TCP $PORT")
     if server == "uwsgi" and "--http" not in command:

@@ -57,6 +57,8 @@ _PART_SETTINGS = {
     "database": "name",
     "dbname": "name",
 }
+# A switch that sends the app's logs to stdout instead of files (LOG_TO_STDOUT, LOGS_STDOUT).
+_STDOUT_SWITCH = re.compile(r"^LOGS?_(TO_)?STD_?OUT$|^LOG_STDOUT$")
 PLACEHOLDER = "REQUIRED-set-{name}-in-config/local.env"
 
 
@@ -120,7 +122,10 @@ def local_env(env_vars: list[dict[str, Any]], backing_kinds: list[str]) -> list[
         required = bool(variable.get("required"))
         where = variable.get("source", "?")
         wired = _backing_value(name, default, backing_kinds)
-        if wired is not None:
+        if _STDOUT_SWITCH.match(name) and default in (None, "", False, "0", "false", "False"):
+            why = f"logs go to stdout in a container, whose root is read-only (read at {where})"
+            entries.append(Entry(name, "1", why))
+        elif wired is not None:
             entries.append(Entry(name, wired[0], f"{wired[1]} (read at {where})", required))
         elif secret_key(name):
             value = f"local-only-{name.lower().replace('_', '-')}" if required else None

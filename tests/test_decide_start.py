@@ -115,6 +115,13 @@ def test_a_repo_without_a_web_process_has_no_start() -> None:
             "python manage.py runserver 0.0.0.0:${PORT}",
         ),
         ("flask run", "flask", "flask run --host 0.0.0.0"),
+        ("uvicorn a:app --reload --host 0.0.0.0", "uvicorn", "uvicorn a:app --host 0.0.0.0"),
+        (
+            "gunicorn --access-logfile /var/log/g/access.log a:app",
+            "gunicorn",
+            "gunicorn --access-logfile - a:app",
+        ),
+        ("uwsgi --http :80 --logto /srv/a/log/u.log", "uwsgi", "uwsgi --http :80"),
         ("daphne -b 0.0.0.0 -p 8000 a.asgi:app", "daphne", "daphne -b 0.0.0.0 -p 8000 a.asgi:app"),
     ],
 )

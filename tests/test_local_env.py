@@ -71,3 +71,19 @@ def test_reads_without_default_are_required(tmp_path: Path) -> None:
         "FEATURE": (False, None),
         "TIMEOUT": ("5", None),
     }
+
+
+def test_a_log_to_stdout_switch_is_on_and_a_dereferenced_read_is_required(tmp_path: Path) -> None:
+    (tmp_path / "settings.py").write_text(
+        "import os\n"
+        "HOSTS = os.environ.get('ALLOWED_HOSTS').split(' ')\n"
+        "STDOUT = os.environ.get('LOG_TO_STDOUT')\n"
+    )
+    env_vars = [
+        {"name": e.name, "default": e.default, "required": e.required, "source": e.source}
+        for e in collect(tmp_path).config.env_vars
+    ]
+    assert by_name(env_vars, []) == {
+        "ALLOWED_HOSTS": PLACEHOLDER.format(name="ALLOWED_HOSTS"),
+        "LOG_TO_STDOUT": "1",
+    }

@@ -122,6 +122,7 @@ _WRAPPERS = {
     ("tini", "--"),
     ("uv", "run"),
 }
+_RUNNERS = {"poetry", "pipenv", "uv"}
 _WRAPPER_PROGRAMS = {"ddtrace-run", "dumb-init", "tini", "opentelemetry-instrument"}
 _APP_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*(\(.*\))?)?$")
 
@@ -171,7 +172,9 @@ def _program(words: list[str]) -> tuple[str | None, list[str]]:
     while words:
         if words[0] in _PREFIXES or re.match(r"^\w+=", words[0]):
             words = words[1:]
-        elif tuple(words[:2]) in _WRAPPERS:
+        elif words[0].rsplit("/", 1)[-1] in _RUNNERS and "run" in words:
+            words = words[words.index("run") + 1 :]  # pipenv --python X run gunicorn ...
+        elif (words[0].rsplit("/", 1)[-1], *words[1:2]) in _WRAPPERS:
             words = words[2:]
         elif words[0].rsplit("/", 1)[-1] in _WRAPPER_PROGRAMS:
             words = words[1:]

@@ -58,6 +58,10 @@ class _ModuleReader:
 
     def run(self) -> None:
         self._collect_bindings()
+        # os.environ.get("X").split(","): a read the code cannot survive without a value.
+        self.dereferenced = {
+            id(node.value) for node in ast.walk(self.module) if isinstance(node, ast.Attribute)
+        }
         for node in ast.walk(self.module):
             if isinstance(node, ast.Call):
                 self._env_read(node)
@@ -192,7 +196,9 @@ class _ModuleReader:
         if env is None or self._string(env[0]) is None:
             return
         default = None
-        required = env[1] is None and _reads_without_default(node)
+        required = env[1] is None and (
+            _reads_without_default(node) or id(node) in self.dereferenced
+        )
         if env[1] is not None:
             try:
                 default = _plain(ast.literal_eval(env[1]))
@@ -211,6 +217,8 @@ class _ModuleReader:
             )
         elif known[0].default is None and default is not None:
             known[0].default, known[0].required = default, None  # a read with a default wins
+        elif required and known[0].default is None:
+            known[0].required = True
 
     def _arg(self, node: ast.Call, index: int) -> str | None:
         return self._string(node.args[index]) if len(node.args) > index else None
