@@ -67,6 +67,7 @@ INCOMPATIBLE: dict[str, tuple[tuple[int, ...] | None, str]] = {
     "wsgiref": (None, "a Python 2 backport of the standard library: Python 3 has it built in"),
     "distribute": (None, "a Python 2 era fork of setuptools"),
     "mysql-python": (None, "Python 2 only: mysqlclient is its Python 3 successor"),
+    "gunicorn": ((20,), "before 20 it calls inspect.getargspec, gone since Python 3.11"),
 }
 
 

@@ -26,6 +26,26 @@ RENAMED = {
     "python3-setuptools": "",
     "python3-wheel": "",
 }
+# What a box needs around an app, and a container does not: its platform does that job.
+INFRASTRUCTURE = {
+    "nginx",
+    "apache2",
+    "supervisor",
+    "openssh-server",
+    "ufw",
+    "fail2ban",
+    "ntp",
+    "chrony",
+    "cron",
+    "logrotate",
+    "rsyslog",
+    "sudo",
+    "unattended-upgrades",
+    "software-properties-common",
+    "python-software-properties",
+    "uwsgi-plugin-python",
+    "uwsgi-plugin-python3",
+}
 _BUILD_ONLY = re.compile(
     r"^(gcc|g\+\+|cpp|make|cmake|build-essential|pkg-config|autoconf|automake|libtool|"
     r"cargo|rustc|musl-dev|.*-dev)$"
@@ -43,8 +63,14 @@ def split_packages(packages: list[dict[str, Any]]) -> tuple[list[str], list[str]
             f"left out Alpine packages of the repo's Dockerfile ({', '.join(alpine)}): "
             "the image is Debian; add the Debian ones it needs by hand"
         )
+    infrastructure = sorted({p["name"] for p in packages if p["name"] in INFRASTRUCTURE})
+    if infrastructure:
+        notes.append(
+            f"left out what the old boxes ran around the app ({', '.join(infrastructure)}): "
+            "the platform does that job for a container"
+        )
     for package in packages:
-        if package.get("manager") == "apk":
+        if package.get("manager") == "apk" or package["name"] in INFRASTRUCTURE:
             continue
         name = RENAMED.get(package["name"], package["name"])
         if not name:

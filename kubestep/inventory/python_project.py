@@ -172,6 +172,8 @@ def _parse_pipfile(rel: str, text: str) -> Inventory:
     for section, scope in (("packages", "runtime"), ("dev-packages", "dev")):
         for name, constraint in data.get(section, {}).items():
             version = constraint if isinstance(constraint, str) else constraint.get("version", "*")
+            if re.match(r"^\d", version):
+                version = f"=={version}"  # Pipfile's "2.7.0" means exactly that version
             spec = name if version in ("*", "") else f"{name}{version}"
             item = dependency(spec, at(rel, line_of(text, name)), scope)
             if item:
