@@ -133,6 +133,9 @@ def first_error_line(output: str) -> str:
     for line in lines:
         if line.lstrip().lower().startswith("error:") or line.lstrip().startswith("ERROR:"):
             return line.strip()
+    for line in reversed(lines):  # a Python exception whose traceback began above the tail
+        if re.match(r"[\w.]*(Error|Exception)\b.*:", line.strip()):
+            return line.strip()
     for line in reversed(lines):
         if re.search(r"error|failed|unhealthy|exited", line, re.IGNORECASE):
             return line.strip()
@@ -396,7 +399,8 @@ class Bench:
     def run_repo(self, entry: Entry) -> RepoResult:
         result = RepoResult(entry.repo, entry.commit)
         started = time.monotonic()
-        tree = Path(self.args.work) / entry.slug
+        # Named like the repository, as a user's clone is: kubestep names the service after it.
+        tree = Path(self.args.work) / entry.slug / entry.repo.split("/")[1]
         logs = Path(self.args.work) / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         log = logs / f"{entry.slug}.log"
@@ -469,6 +473,8 @@ class Bench:
             code, output = run(["make", "run_local", *make_vars], tree, TIMEOUTS["run"])
             url = f"http://127.0.0.1:{port}{route}"
             answer, body = http_get(url)
+            if code != 0 and "returned a non-zero code" in output:
+                return "FAIL", f"run_local: image build: {build_error(output)}"
             if code != 0:
                 reason = unhealthy_reason(run, tree)
                 got = f"GET {route}: {answer}" if answer else f"GET {route}: no answer"

@@ -132,3 +132,12 @@ def test_no_source_at_all_is_a_clear_error(tmp_path):
     entry = corpus.Entry("owner/name", COMMIT)
     with pytest.raises(RuntimeError, match="give --source, --mirror or --clone"):
         corpus.fresh_checkout(entry, tmp_path / "x", corpus.Sources(None, None, False))
+
+
+def test_an_app_log_tail_without_the_traceback_start_gives_the_exception_line():
+    tail = (
+        '  File "/opt/venv/lib/python3.11/site-packages/sqlalchemy/engine/default.py", line 616\n'
+        "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) unable to open database file\n"
+        "Deploy command failed, retrying in 5 secs...\n"
+    )
+    assert corpus.first_error_line(tail).startswith("sqlalchemy.exc.OperationalError: ")
