@@ -567,14 +567,17 @@ def build_error(output: str) -> str:
     lines = [_ANSI.sub("", line).strip() for line in output.splitlines()]
     lines = [line for line in lines if line]
     step = next((ln for ln in reversed(lines) if re.match(r"Step \d+/\d+ : ", ln)), "")
-    package = next(
-        (ln for ln in reversed(lines) if re.match(r"(Collecting|Building wheel for) ", ln)), ""
+    building = re.compile(
+        r"(?:Collecting|Building wheel for|Running setup.py install for) ([^\s:(]+)"
     )
+    package = next((m.group(1) for ln in reversed(lines) if (m := building.match(ln))), "")
     for pattern in (
         r"^Get \"https://|pull access denied|manifest unknown",
         r"^ERROR: (Could not|No matching|Cannot|Failed|Invalid|Directory)",
         r"COPY failed|failed to compute cache key|no such file or directory",
-        r"Error: pg_config|error: command '|ModuleNotFoundError|ImportError|SyntaxError",
+        r"Error: pg_config|\.c:\d+:\d+: (fatal )?error:",
+        r"ModuleNotFoundError|ImportError|SyntaxError",
+        r"error: command '",
         r"^error: (?!subprocess-exited|metadata-generation)",
         r"returned a non-zero code",
     ):
@@ -583,7 +586,7 @@ def build_error(output: str) -> str:
                 if line.startswith("Get ") and step:
                     return f"{step.split(' : ', 1)[1]}: {line}"
                 if package and "pip install" in step:
-                    return f"{package.split(' (')[0]}: {line}"
+                    return f"{package}: {line}"
                 return line
     return first_error_line("\n".join(lines))
 

@@ -80,8 +80,18 @@ def test_a_failed_pip_install_names_the_package_and_its_error():
         "\x1b[91m      Error: pg_config executable not found.\x1b[0m\n"
         "error: metadata-generation-failed\n"
     )
+    assert corpus.build_error(output) == ("psycopg2==2.8.3: Error: pg_config executable not found.")
+
+
+def test_a_failed_compilation_names_the_c_error_not_gcc_s_exit_code():
+    output = (
+        "Step 6/19 : RUN /opt/venv/bin/pip install --requirement /tmp/requirements.txt\n"
+        "  Running setup.py install for psycopg2-binary: finished with status 'error'\n"
+        "      psycopg/psycopgmodule.c:920:36: error: lvalue required as left operand\n"
+        "      error: command '/usr/bin/x86_64-linux-gnu-gcc' failed with exit code 1\n"
+    )
     assert corpus.build_error(output) == (
-        "Collecting psycopg2==2.8.3: Error: pg_config executable not found."
+        "psycopg2-binary: psycopg/psycopgmodule.c:920:36: error: lvalue required as left operand"
     )
 
 
