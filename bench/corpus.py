@@ -576,7 +576,7 @@ def build_error(output: str) -> str:
         r"^ERROR: (Could not|No matching|Cannot|Failed|Invalid|Directory)",
         r"COPY failed|failed to compute cache key|no such file or directory",
         r"Error: pg_config|\.c:\d+:\d+: (fatal )?error:",
-        r"ModuleNotFoundError|ImportError|SyntaxError",
+        r"ModuleNotFoundError|ImportError|SyntaxError|^error in .* setup command:",
         r"error: command '",
         r"^error: (?!subprocess-exited|metadata-generation)",
         r"returned a non-zero code",
