@@ -127,14 +127,17 @@ def first_error_line(output: str) -> str:
     lines = [line.rstrip() for line in output.splitlines() if line.strip()]
     if not lines:
         return "(no output)"
+    exception = re.compile(r"[\w.]*(Error|Exception|Exit)\b.*:")
     if any(line.startswith("Traceback (most recent call last)") for line in lines):
-        tail = [line for line in lines if not line.startswith(" ")]
+        # The app's own exception, not gunicorn's "Worker failed to boot" that follows it.
+        raised = [ln for ln in lines if exception.match(ln) and "HaltServer" not in ln]
+        tail = raised or [line for line in lines if not line.startswith(" ")]
         return "Traceback: " + tail[-1].strip()
     for line in lines:
         if line.lstrip().lower().startswith("error:") or line.lstrip().startswith("ERROR:"):
             return line.strip()
     for line in reversed(lines):  # a Python exception whose traceback began above the tail
-        if re.match(r"[\w.]*(Error|Exception)\b.*:", line.strip()):
+        if exception.match(line.strip()):
             return line.strip()
     for line in reversed(lines):
         if re.search(r"error|failed|unhealthy|exited", line, re.IGNORECASE):
@@ -576,7 +579,7 @@ def build_error(output: str) -> str:
         r"^ERROR: (Could not|No matching|Cannot|Failed|Invalid|Directory)",
         r"COPY failed|failed to compute cache key|no such file or directory",
         r"Error: pg_config|\.c:\d+:\d+: (fatal )?error:",
-        r"ModuleNotFoundError|ImportError|SyntaxError|^error in .* setup command:",
+        r"ModuleNotFoundError|ImportError|SyntaxError|^error in .* setup command:|^Error: ",
         r"error: command '",
         r"^error: (?!subprocess-exited|metadata-generation)",
         r"returned a non-zero code",

@@ -151,3 +151,17 @@ def test_an_app_log_tail_without_the_traceback_start_gives_the_exception_line():
         "Deploy command failed, retrying in 5 secs...\n"
     )
     assert corpus.first_error_line(tail).startswith("sqlalchemy.exc.OperationalError: ")
+
+
+def test_a_gunicorn_boot_failure_gives_the_app_s_exception_not_halt_server():
+    log = (
+        "[ERROR] Exception in worker process\n"
+        "Traceback (most recent call last):\n"
+        '  File "/opt/venv/lib/python3.11/site-packages/flask/app.py", line 3\n'
+        "AttributeError: module 'collections' has no attribute 'MutableMapping'\n"
+        "Traceback (most recent call last):\n"
+        "gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>\n"
+    )
+    assert corpus.first_error_line(log) == (
+        "Traceback: AttributeError: module 'collections' has no attribute 'MutableMapping'"
+    )
