@@ -165,3 +165,14 @@ def test_a_gunicorn_boot_failure_gives_the_app_s_exception_not_halt_server():
     assert corpus.first_error_line(log) == (
         "Traceback: AttributeError: module 'collections' has no attribute 'MutableMapping'"
     )
+
+
+def test_the_probe_route_is_an_inventoried_route_then_the_status_path_then_slash(tmp_path):
+    assert corpus.probe_route(tmp_path) == ("/", "no route in the inventory")
+    (tmp_path / ".copier-answers.yml").write_text("legacy:\n  status_path: /status\n")
+    assert corpus.probe_route(tmp_path) == ("/status", "inventory status_path")
+    (tmp_path / ".kubestep").mkdir()
+    (tmp_path / ".kubestep" / "inventory.yml").write_text(
+        "routes:\n- path: /results/<job_key>\n- path: /api/tags\n"
+    )
+    assert corpus.probe_route(tmp_path) == ("/api/tags", "inventory routes")
