@@ -60,6 +60,7 @@ LOCAL_IMAGES = {
     "REDIS_IMAGE": "kubestep-local/redis:7",
 }
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+LOCAL_PYTHON = "3.11"  # the Python of BASE_IMAGE; a repo that needs another is not kubestep's fault
 TIMEOUTS = {"inventory": 180, "steps": 600, "build": 1200, "run": 420, "plus1": 900}
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -86,7 +87,7 @@ class Entry:
 @dataclass
 class StageResult:
     stage: str
-    status: str  # ok, FAIL or skip
+    status: str  # ok, FAIL, stop (kubestep's one-line error), py (needs another Python), skip
     seconds: float
     outcome: str
 
@@ -97,6 +98,7 @@ class RepoResult:
     commit: str
     stages: list[StageResult] = field(default_factory=list)
     seconds: float = 0.0
+    python: str = "-"  # the Python kubestep decided (legacy.python), "-" when none
 
 
 def parse_corpus(text: str) -> list[Entry]:
@@ -460,14 +462,24 @@ class Bench:
                 self.kubestep,
                 TIMEOUTS["steps"],
             )
+            if code != 0 and "Traceback (most recent call last)" not in output:
+                line = first_error_line(output)
+                if line.startswith("error:"):  # kubestep stopped and said why: not a crash
+                    return "stop", line
             if code != 0 or "Traceback (most recent call last)" in output:
                 return "FAIL", first_error_line(output)
             return "ok", step_summary(tree)
 
         def build() -> tuple[str, str]:
-            if status.get("steps") == "FAIL":
-                return "skip", "steps 1-3 failed"
+            if status.get("steps") in ("FAIL", "stop"):
+                return "skip", "steps 1-3 did not finish"
             code, output = run(["make", "docker_build", *make_vars], tree, TIMEOUTS["build"])
+            if code != 0 and needs_other_python(result.python):
+                return (
+                    "py",
+                    f"needs Python {result.python}, the local base has {LOCAL_PYTHON}: "
+                    + (build_error(output)),
+                )
             if code != 0:
                 return "FAIL", build_error(output)
             return "ok", f"image kubestep-corpus/{entry.project}:corpus"
@@ -517,6 +529,7 @@ class Bench:
 
         stage("inventory", inventory)
         stage("steps", steps)
+        result.python = decided_python(tree)
         docker_stages = [name for name in ("build", "run", "plus1") if name in wanted]
         if docker_stages:
             with docker_lock():
@@ -525,6 +538,23 @@ class Bench:
                 stage("plus1", plus1)
         result.seconds = time.monotonic() - started
         return result
+
+
+def needs_other_python(version: str) -> bool:
+    """Whether kubestep decided a Python other than the local base image's (3.6 vs 3.11)."""
+    return version != "-" and version.split(".")[:2] != LOCAL_PYTHON.split(".")
+
+
+def decided_python(tree: Path) -> str:
+    """The Python version kubestep chose for the image (legacy.python of the answers), or -."""
+    import yaml
+
+    answers = tree / ".copier-answers.yml"
+    if not answers.is_file():
+        return "-"
+    python = ((yaml.safe_load(answers.read_text()) or {}).get("legacy") or {}).get("python")
+    version = python.get("version") if isinstance(python, dict) else python
+    return str(version) if version else "-"
 
 
 def inventory_summary(tree: Path) -> str:
@@ -596,21 +626,26 @@ def build_error(output: str) -> str:
 
 def print_table(results: list[RepoResult]) -> None:
     print()
-    print(f"{'repository':40} {'stage':9} {'':4} {'s':>6}  outcome")
+    print(f"{'repository':40} {'python':6} {'stage':9} {'':4} {'s':>6}  outcome")
     for repo in results:
         for item in repo.stages:
             print(
-                f"{repo.repo:40} {item.stage:9} {item.status:4} {item.seconds:6.1f}  {item.outcome}"
+                f"{repo.repo:40} {repo.python:6} {item.stage:9} {item.status:4} "
+                f"{item.seconds:6.1f}  {item.outcome}"
             )
-        print(f"{repo.repo:40} {'wall':9} {'':4} {repo.seconds:6.1f}")
+        print(f"{repo.repo:40} {repo.python:6} {'wall':9} {'':4} {repo.seconds:6.1f}")
     print()
     print("totals:")
     for name in STAGES:
         rows = [s for r in results for s in r.stages if s.stage == name]
         if rows:
-            passed = sum(s.status == "ok" for s in rows)
-            skipped = sum(s.status == "skip" for s in rows)
-            print(f"  {name:9} {passed}/{len(results)} ok, {skipped} skipped")
+            counts = {
+                word: sum(s.status == word for s in rows) for word in ("ok", "stop", "py", "skip")
+            }
+            print(
+                f"  {name:9} {counts['ok']}/{len(results)} ok, {counts['stop']} stopped with one"
+                f" line, {counts['py']} need another Python, {counts['skip']} skipped"
+            )
     print(f"  wall      {sum(r.seconds for r in results):.0f} s for {len(results)} repositories")
 
 

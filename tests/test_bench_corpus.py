@@ -176,3 +176,14 @@ def test_the_probe_route_is_an_inventoried_route_then_the_status_path_then_slash
         "routes:\n- path: /results/<job_key>\n- path: /api/tags\n"
     )
     assert corpus.probe_route(tmp_path) == ("/api/tags", "inventory routes")
+
+
+def test_the_decided_python_comes_from_the_answers_and_other_minors_are_flagged(tmp_path):
+    assert corpus.decided_python(tmp_path) == "-"
+    (tmp_path / ".copier-answers.yml").write_text(
+        "legacy:\n  python:\n    version: '3.6'\n    reason: runtime.txt\n"
+    )
+    assert corpus.decided_python(tmp_path) == "3.6"
+    assert corpus.needs_other_python("3.6")
+    assert not corpus.needs_other_python("3.11")
+    assert not corpus.needs_other_python("-")
