@@ -606,6 +606,7 @@ def build_error(output: str) -> str:
     package = next((m.group(1) for ln in reversed(lines) if (m := building.match(ln))), "")
     for pattern in (
         r"^Get \"https://|pull access denied|manifest unknown",
+        r"^E: |^Package \S+ is not available",
         r"^ERROR: (Could not|No matching|Cannot|Failed|Invalid|Directory)",
         r"COPY failed|failed to compute cache key|no such file or directory",
         r"Error: pg_config|\.c:\d+:\d+: (fatal )?error:",
