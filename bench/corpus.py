@@ -10,6 +10,10 @@ checkout of the repository at that commit and runs, each stage timed with a one-
    an answer);
 5. ``plus1``: ``inv migrate --step +1``, ``make run_local`` again and ``GET /ready`` (200).
 
+Each row also gives the Python kubestep decided (``legacy.python``); a stage is ``ok``, ``FAIL``,
+``stop`` (kubestep's own one-line error), ``py`` (a build that failed and needs another Python
+than the local base image's) or ``skip``.
+
 Docker stages of one repository run under ``flock /tmp/kubestep-docker.lock`` and end with
 ``docker compose down -v`` in their own compose project. The repositories' code is never part
 of kubestep: where the trees come from is one of
