@@ -41,8 +41,8 @@ def releases(
     project = generate(tmp_path_factory.mktemp("layers") / "layer-reuse", image=IMAGE)
     try:
         first = build(project, "1", base_image, ca_bundle)
-        main = project / "app" / "main.py"
-        main.write_text(main.read_text() + "\n# A code-only change.\n")
+        # A code-only change, lint- and format-clean: the test stage (step 5) checks both.
+        (project / "app" / "release_note.py").write_text('"""A code-only change."""\n')
         second = build(project, "2", base_image, ca_bundle)
         yield first, second
     finally:
