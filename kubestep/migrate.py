@@ -214,6 +214,8 @@ def migrate(
             if new_answers:
                 after = _with_user_answers(target, after, user)
                 new_answers = {}
+        if user.get("release_branch"):  # an answer for step 5's own question
+            after = {**after, "release_branch": user["release_branch"]}
         after = next_step.decide(target, after)
         theirs = rendered_tree(after)
         result = run_step(target, next_step, base, theirs, after, extra)

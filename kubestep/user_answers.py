@@ -28,6 +28,7 @@ KEYS: dict[str, str | None] = {
     "requirements": None,
     "service_name": "k8s_name",
     "base_image": "image_ref",
+    "release_branch": "branch_name",
 }
 
 

@@ -104,17 +104,15 @@ def test_an_unclear_release_branch_stops_step_5_naming_the_candidates(gitlab_rep
     errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
     assert errors == [
         "error: step 5 cannot tell which branch releases to staging: candidates develop, master, "
-        "release (from the repo's branches and CI files); answer it with a line `release_branch: "
-        "NAME` in .copier-answers.yml, commit, and run step 5 again"
+        "release (from the repo's branches and CI files); answer it "
+        "with `inv migrate --step 5 ... --set release_branch=NAME`"
     ]
     assert "Traceback" not in result.stderr
     assert git(gitlab_repo, "rev-parse", "HEAD") == head
     assert git(gitlab_repo, "status", "--porcelain") == ""
     # The answer, once given, wins from then on.
-    answers = gitlab_repo / ".copier-answers.yml"
-    answers.write_text(answers.read_text() + "release_branch: release\n")
-    git(gitlab_repo, "commit", "--quiet", "--all", "--message", "Release from the release branch")
-    migrate(gitlab_repo, "5", out=lambda line: None)
+    migrate(gitlab_repo, "5", out=lambda line: None, sets=["release_branch=release"])
+    assert "release_branch: release" in (gitlab_repo / ".kubestep/answers.yml").read_text()
     assert "branch = release" in (gitlab_repo / ".travis.yml").read_text()
     assert (gitlab_repo / ".gitlab-ci.yml").read_text() == (FIXTURES / "gitlab-ci.yml").read_text()
 

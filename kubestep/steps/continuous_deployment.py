@@ -58,7 +58,7 @@ def release_branch(target: Path, answers: Answers) -> Answers:
     raise StepError(
         "step 5 cannot tell which branch releases to staging: candidates "
         f"{', '.join(candidates) or 'none'} (from the repo's branches and CI files); answer it "
-        f"with a line `release_branch: NAME` in {ANSWERS_FILE}, commit, and run step 5 again"
+        "with `inv migrate --step 5 ... --set release_branch=NAME`"
     )
 
 
