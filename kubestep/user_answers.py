@@ -6,6 +6,7 @@ the step, and every later step reads it, so an answer wins over detection from t
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,13 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
             raise InvalidValue(f"--set {key}= needs a value")
         kind = KEYS[key]
         answers[key] = validate(kind, value.strip()) if kind else value.strip()
+        if key == "start_command":
+            try:
+                shlex.split(value)
+            except ValueError:
+                raise InvalidValue(
+                    f"--set start_command={value!r}: its quotes do not pair up"
+                ) from None
         if key == "port":
             answers[key] = int(answers[key])
     return answers
