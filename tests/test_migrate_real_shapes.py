@@ -125,3 +125,10 @@ def test_a_required_variable_without_default_is_a_placeholder_said_everywhere(
     assert "GREETING_STYLE=REQUIRED-set-GREETING_STYLE-in-config/local.env" in local_env
     assert any("set GREETING_STYLE, required, no default" in line for line in lines)
     assert "* ``GREETING_STYLE`` (required, no default" in (repo / "README.rst").read_text()
+
+
+def test_a_start_command_answer_with_broken_quotes_is_one_line(tmp_path: Path) -> None:
+    repo = legacy_copy(tmp_path / "two-servers", FIXTURES / "two-servers")
+    with pytest.raises(KubestepError, match=r"its quotes do not pair up"):
+        migrate(repo, "2", out=lambda line: None, sets=['start_command=gunicorn "app:app'])
+    assert git(repo, "log", "--format=%s") == "The legacy service"
