@@ -3,6 +3,7 @@
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,19 @@ def git(repo: Path, *arguments: str) -> str:
         env={**os.environ, **GIT_IDENTITY},
     )
     return result.stdout.strip()
+
+
+def run_inv(*arguments: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """kubestep's `inv` from this venv, as a user runs it, with the test git identity."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "inv"), *arguments],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **GIT_IDENTITY},
+        timeout=timeout,
+    )
 
 
 def legacy_copy(destination: Path, source: Path = EXAMPLE) -> Path:

@@ -15,8 +15,8 @@ from kubestep.errors import TargetError
 from kubestep.generate import render
 from kubestep.migrate import migrate, parse_answers, recorded_answers
 from kubestep.paths import EXAMPLE
-from tests.legacy_repo import GIT_IDENTITY, git, legacy_copy
-from tests.render import VENV_BIN, generate
+from tests.legacy_repo import GIT_IDENTITY, git, legacy_copy, run_inv
+from tests.render import generate
 
 REPO = Path(__file__).resolve().parents[1]
 MARK = "HOSTILE-7d1e"
@@ -34,18 +34,6 @@ SECRETS = {
 def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in GIT_IDENTITY.items():
         monkeypatch.setenv(name, value)
-
-
-def inv(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(VENV_BIN / "inv"), *arguments],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, **GIT_IDENTITY},
-        timeout=600,
-    )
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
@@ -155,7 +143,7 @@ def test_a_link_where_kubestep_reads_or_writes_stops_the_step(
     (repo / link).symlink_to(target)
     commit_all(repo, "a link")
     head = git(repo, "rev-parse", "HEAD")
-    line = one_line_error(inv("migrate", "--step", "1", "--target", str(repo)))
+    line = one_line_error(run_inv("migrate", "--step", "1", "--target", str(repo)))
     assert f"{link}" in line and "symlink" in line
     assert MARK not in line
     assert sorted(p.name for p in host.iterdir()) == ["kept.txt"]
@@ -235,14 +223,14 @@ def test_a_broken_answers_file_is_one_line_that_says_how_to_recover(tmp_path: Pa
     answers.write_text("\n".join(lines) + "\n")
     commit_all(repo, "a bad edit")
     for command in (["migrate", "--step", "2"], ["status"]):
-        line = one_line_error(inv(*command, "--target", str(repo)))
+        line = one_line_error(run_inv(*command, "--target", str(repo)))
         assert f"{answers}:5: not valid YAML (" in line, line
         assert f"git -C {repo} checkout {step_1} -- .copier-answers.yml" in line
     restore = re.search(r"`(git -C .*?)`", line)
     assert restore is not None
     subprocess.run(restore.group(1).split(), check=True)
     commit_all(repo, "answers restored")
-    result = inv("migrate", "--step", "2", "--target", str(repo))
+    result = run_inv("migrate", "--step", "2", "--target", str(repo))
     assert result.returncode == 0, result.stderr
     assert recorded_answers(repo)["step"] == 2
 
@@ -302,7 +290,7 @@ def test_inv_validate_reads_no_policy_file_through_a_link_out(tmp_path: Path) ->
     policy = project / "kube" / "policy" / "admission-policy.yaml"
     policy.unlink()
     policy.symlink_to(host)
-    result = inv("validate", "--target", str(project))
+    result = run_inv("validate", "--target", str(project))
     line = one_line_error(result)
     assert "kube/policy/admission-policy.yaml: a symlink leading outside" in line
     assert MARK not in result.stdout + result.stderr

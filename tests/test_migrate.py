@@ -13,7 +13,7 @@ from kubestep import migrate as migration
 from kubestep.errors import StepError, TargetError
 from kubestep.migrate import migrate
 from kubestep.steps import STEPS
-from tests.legacy_repo import GIT_IDENTITY, git, legacy_copy, tracked_files
+from tests.legacy_repo import GIT_IDENTITY, git, legacy_copy, run_inv, tracked_files
 from tests.render import VENV_BIN, make
 
 REPO = Path(__file__).resolve().parents[1]
@@ -328,17 +328,6 @@ def test_a_directory_that_is_not_a_git_repository_is_refused(tmp_path: Path) -> 
         migrate(tmp_path, "1")
 
 
-def invoke(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(VENV_BIN / "inv"), *arguments],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, **GIT_IDENTITY},
-    )
-
-
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
@@ -349,7 +338,7 @@ def invoke(*arguments: str) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_bad_input_is_one_line_and_exit_1(arguments: list[str], message: str) -> None:
-    result = invoke(*arguments)
+    result = run_inv(*arguments)
     assert result.returncode == 1
     assert result.stderr.startswith("error: ") and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -358,7 +347,7 @@ def test_bad_input_is_one_line_and_exit_1(arguments: list[str], message: str) ->
 
 def test_status_shows_done_steps_and_what_comes_next(legacy: Path) -> None:
     migrate(legacy, "1", out=lambda line: None)
-    result = invoke("status", "--target", str(legacy))
+    result = run_inv("status", "--target", str(legacy))
     assert result.returncode == 0, result.stderr
     assert "steps done: 1\n" in result.stdout
     assert "[             done]  1" in result.stdout
