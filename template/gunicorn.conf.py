@@ -32,6 +32,7 @@ if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
 
 on_starting = gunicorn_hooks.on_starting
+post_fork = gunicorn_hooks.post_fork
 post_worker_init = gunicorn_hooks.post_worker_init
 child_exit = gunicorn_hooks.child_exit
 on_exit = gunicorn_hooks.on_exit

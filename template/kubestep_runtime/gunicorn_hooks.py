@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +53,17 @@ def on_starting(server: Any) -> None:
     if path and path != _created_dir:
         for stale in Path(path).glob("*.db"):
             stale.unlink(missing_ok=True)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """A new worker dies at once on SIGTERM until gunicorn installs its own handlers.
+
+    Forked from the master, it still has the master's handlers, which only queue the signal
+    for the master's loop: a stop that lands while it boots would be lost, and the pod would
+    wait out its whole grace period.
+    """
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        signal.signal(number, signal.SIG_DFL)
 
 
 def post_worker_init(worker: Any) -> None:
