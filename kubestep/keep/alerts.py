@@ -14,7 +14,7 @@ from typing import Any
 from kubestep.jinja_ext import k8s_slug
 from kubestep.keep import checks as nagios
 from kubestep.keep import cron
-from kubestep.keep.model import Alert, Service, selector, series
+from kubestep.keep.model import Alert, Service, monitoring_labels, selector, series
 
 PRODUCTION = "production"
 
@@ -261,16 +261,6 @@ def prometheus_rule(service: Service, env: str) -> dict[str, Any]:
         "kind": "PrometheusRule",
         "metadata": {"name": service.name, "labels": monitoring_labels(service)},
         "spec": {"groups": [group(service, env)]},
-    }
-
-
-def monitoring_labels(service: Service) -> dict[str, str]:
-    return {
-        "app.kubernetes.io/name": service.name,
-        "app.kubernetes.io/part-of": service.name,
-        "app.kubernetes.io/component": "monitoring",
-        "app.kubernetes.io/managed-by": "kubestep",
-        "team": service.team,
     }
 
 

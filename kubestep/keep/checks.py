@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubestep.jinja_ext import k8s_slug
-from kubestep.keep.model import Alert, Service, selector, series
+from kubestep.keep.model import Alert, Service, monitoring_labels, selector, series
 
 # The platform's blackbox exporter; the Probe objects name it (docs/alerts.rst).
 BLACKBOX_PROBER = "blackbox-exporter.monitoring.svc:9115"
@@ -89,7 +89,7 @@ def probes(service: Service, env: str) -> list[dict[str, Any]]:
             "kind": "Probe",
             "metadata": {
                 "name": k8s_slug(f"{service.name}-{name}")[:63].rstrip("-"),
-                "labels": _labels(service),
+                "labels": monitoring_labels(service),
             },
             "spec": {
                 "interval": "60s",
@@ -105,16 +105,6 @@ def probes(service: Service, env: str) -> list[dict[str, Any]]:
         }
         for name, module, target in wanted
     ]
-
-
-def _labels(service: Service) -> dict[str, str]:
-    return {
-        "app.kubernetes.io/name": service.name,
-        "app.kubernetes.io/part-of": service.name,
-        "app.kubernetes.io/component": "monitoring",
-        "app.kubernetes.io/managed-by": "kubestep",
-        "team": service.team,
-    }
 
 
 def _probe_failed(service: Service, env: str, check: dict[str, Any]) -> Alert:

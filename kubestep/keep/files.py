@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from kubestep.keep import alerts, bridge, checks, cron
-from kubestep.keep.model import Service
+from kubestep.keep.model import Service, monitoring_labels
 
 Answers = dict[str, Any]
 ENV_PLACEHOLDER = "__ENV__"
@@ -53,7 +53,7 @@ def service_monitor(service: Service) -> dict[str, Any]:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
-        "metadata": {"name": service.name, "labels": alerts.monitoring_labels(service)},
+        "metadata": {"name": service.name, "labels": monitoring_labels(service)},
         "spec": {
             "selector": {"matchLabels": {"app.kubernetes.io/name": service.name}},
             "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],

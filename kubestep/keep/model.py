@@ -46,3 +46,14 @@ def selector(**labels: str) -> str:
 
 def series(metric: str, **labels: str) -> str:
     return metric + selector(**labels)
+
+
+def monitoring_labels(service: Service) -> dict[str, str]:
+    """The labels of every monitoring object of a service (rules, probes, monitors)."""
+    return {
+        "app.kubernetes.io/name": service.name,
+        "app.kubernetes.io/part-of": service.name,
+        "app.kubernetes.io/component": "monitoring",
+        "app.kubernetes.io/managed-by": "kubestep",
+        "team": service.team,
+    }
