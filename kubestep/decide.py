@@ -14,26 +14,6 @@ from typing import Any
 
 from kubestep.inventory import roles
 
-# How deliberate a place that starts a process is: the lower, the surer it is the real one.
-# The repo's own container files come first: the team's latest word on running in a container.
-ORIGIN_RANK = {
-    "answer": -1,
-    "dockerfile": 0,
-    "compose": 0,
-    "procfile": 1,
-    "systemd": 2,
-    "upstart": 2,
-    "supervisor": 2,
-    "puppet": 3,
-    "chef": 3,
-    "ansible": 3,
-    "uwsgi-ini": 4,
-    "gunicorn-config": 4,
-    "script": 5,
-    "make": 6,
-    "python-main": 7,
-    "readme": 8,
-}
 _ORIGIN_WORDS = {
     "dockerfile": "the repo's Dockerfile",
     "compose": "the repo's compose file",
@@ -80,8 +60,8 @@ class Unsure:
 def _rank(candidate: dict[str, Any]) -> int:
     """A script ranks as the place that runs it (a Dockerfile's boot.sh as the Dockerfile)."""
     if candidate.get("started_by"):
-        return ORIGIN_RANK.get(candidate["started_by"], 9)
-    return ORIGIN_RANK.get(candidate.get("origin", ""), 9)
+        return roles.ORIGIN_RANK.get(candidate["started_by"], 9)
+    return roles.ORIGIN_RANK.get(candidate.get("origin", ""), 9)
 
 
 def _describe(candidate: dict[str, Any]) -> str:

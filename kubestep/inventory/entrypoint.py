@@ -262,9 +262,7 @@ def _scripts_started_by(tree: SourceTree, found: Inventory) -> dict[str, str]:
 
 
 def _rank(origin: str) -> int:
-    from kubestep.decide import ORIGIN_RANK
-
-    return ORIGIN_RANK.get(origin, 9)
+    return roles.ORIGIN_RANK.get(origin, 9)
 
 
 def _role(rel: str, text: str, starts: bool) -> str:

@@ -23,6 +23,27 @@ RELEASE = "release"
 OTHER = "other"
 STARTABLE = (WEB, DEV)
 
+# How deliberate a place that starts a process is: the lower, the surer it is the real one.
+# The repo's own container files come first: the team's latest word on running in a container.
+ORIGIN_RANK = {
+    "answer": -1,
+    "dockerfile": 0,
+    "compose": 0,
+    "procfile": 1,
+    "systemd": 2,
+    "upstart": 2,
+    "supervisor": 2,
+    "puppet": 3,
+    "chef": 3,
+    "ansible": 3,
+    "uwsgi-ini": 4,
+    "gunicorn-config": 4,
+    "script": 5,
+    "make": 6,
+    "python-main": 7,
+    "readme": 8,
+}
+
 _DEV_SERVERS = {"flask", "django-runserver"}
 _WORKER = re.compile(
     r"\bcelery\b.*\bworker\b|\brq\s+worker\b|\brqworker\b|\bdramatiq\b|\bhuey_consumer\b"
