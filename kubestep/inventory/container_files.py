@@ -19,6 +19,7 @@ from kubestep.inventory import roles
 from kubestep.inventory.model import (
     ContainerFile,
     EnvVar,
+    Evidence,
     Inventory,
     SystemPackage,
     User,
@@ -185,6 +186,9 @@ def parse_compose(rel: str, text: str) -> Inventory:
     record = ContainerFile(path=rel, kind="compose", source=at(rel, 1), services=list(services))
     found.container_files.append(record)
     for name, service in services.items():
+        if isinstance(service, dict) and "build" not in service and service.get("image"):
+            line = _line_of_key(text, str(name))
+            record.images.append(Evidence(value=str(service["image"]), source=at(rel, line)))
         if not isinstance(service, dict) or "build" not in service:
             continue
         source = at(rel, _line_of_key(text, str(name)))
