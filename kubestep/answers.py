@@ -268,6 +268,9 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "incompatible_pins": incompatible_pins(installed) if _modern(python.value) else [],
         "start_changes": decide.changes(start["candidate"]) if "candidate" in start else [],
         "python2_files": inventory.get("python2_files", []),
+        "imports_pkg_resources": any(
+            item.get("value") == "pkg_resources" for item in inventory.get("imports", [])
+        ),
         "dependency_names": sorted(
             {d["name"] for d in inventory.get("dependencies", []) if d.get("scope") == "runtime"}
         ),
