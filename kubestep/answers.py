@@ -5,6 +5,7 @@ are plain data so that they can be recorded in .copier-answers.yml and edited th
 """
 
 import copy
+import posixpath
 import re
 from dataclasses import asdict
 from typing import Any
@@ -112,7 +113,11 @@ def _config_file(inventory: dict[str, Any]) -> dict[str, str]:
         for key in ("path", "env_var", "example"):
             if found.get(key) and key not in merged:
                 merged[key] = str(found[key])
-    return merged if "path" in merged else {}
+    if "path" not in merged:
+        return {}
+    if not merged["path"].startswith("/"):  # read from the working directory, /app
+        merged["path"] = posixpath.normpath(posixpath.join("/app", merged["path"]))
+    return merged
 
 
 def _backing_services(inventory: dict[str, Any]) -> list[dict[str, str]]:
@@ -239,6 +244,8 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
     config_file = _config_file(inventory)
     readme = inventory.get("readme") or {}
     app = start.get("app") or _value(inventory.get("entrypoint", {}).get("app"), "")
+    if app and ":" not in app:  # `gunicorn myproject.wsgi`: the callable is `application`
+        app += ":application"
     notes = _decision_notes(inventory, start, requirements)
     notes += package_notes
     installed = _installed_dependencies(inventory, requirements)

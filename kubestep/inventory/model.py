@@ -135,6 +135,20 @@ class BackingService:
 
 
 @dataclass
+class WritablePath:
+    """A path the app writes at run time: a directory (`logs/`) or a SQLite database file.
+
+    `path` is repo-relative when the code builds it from `__file__`, `./`-relative to the
+    process's working directory when it is a relative literal, or absolute.
+    """
+
+    path: str
+    kind: str  # "dir" or "sqlite"
+    source: str
+    why: str = ""
+
+
+@dataclass
 class SystemPackage:
     name: str
     source: str
@@ -345,6 +359,7 @@ class Inventory:
     imports: list[Evidence] = field(default_factory=list)
     # String literals in the code that are a backing service's URL (`redis://localhost:6379`).
     service_urls: list[Evidence] = field(default_factory=list)
+    writable_paths: list[WritablePath] = field(default_factory=list)
     ci_files: list[CiFile] = field(default_factory=list)
     readme: Readme | None = None
     warnings: list[ReadWarning] = field(default_factory=list)
@@ -403,6 +418,7 @@ _LIST_FACTS = (
     "python2_files",
     "imports",
     "service_urls",
+    "writable_paths",
     "ci_files",
     "warnings",
 )
