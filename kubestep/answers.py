@@ -10,7 +10,7 @@ import re
 from dataclasses import asdict
 from typing import Any
 
-from kubestep import decide
+from kubestep import decide, writable
 from kubestep.build_packages import build_packages, incompatible_pins
 from kubestep.catalog import CATALOG
 from kubestep.jinja_ext import k8s_slug
@@ -315,6 +315,15 @@ def answers_from_inventory(
     service = inventory.get("service", {})
     legacy = legacy_answers(inventory, user)
     name = k8s_slug((user or {}).get("service_name") or service.get("name") or "legacy-service")
+    legacy["writable"] = writable.mounts(
+        inventory.get("writable_paths", []), legacy["start"].get("argv") or [], name
+    )
+    legacy["notes"] = legacy["notes"] + [
+        f"the code writes {w['path']} ({w['why']}, {w['source']}), which holds its own code: "
+        "under the read-only root that fails; point it at another directory"
+        for w in legacy["writable"]
+        if w["mount"] == "note"
+    ]
     answers: dict[str, Any] = {
         "origin": "legacy",
         "step": step,

@@ -146,6 +146,9 @@ class WritablePath:
     kind: str  # "dir" or "sqlite"
     source: str
     why: str = ""
+    # Repo directories this path may be (a `./logs` under whichever working directory) that
+    # hold files of the repo: a volume there would hide them.
+    occupied: list[str] = field(default_factory=list)
 
 
 @dataclass

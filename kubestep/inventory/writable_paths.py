@@ -62,7 +62,39 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
         module = tree.python(rel)
         if isinstance(module, ast.Module):
             _Module(rel, module, result).run()
+    folders = _occupied_folders(tree.files)
+    for item in result.writable_paths:
+        folder = posixpath.dirname(item.path) if item.kind == "sqlite" else item.path
+        item.occupied = _matching(folder, folders)
     return result
+
+
+_KEEP_FILES = {".gitkeep", ".keep", ".gitignore", "README", "README.md"}
+
+
+def _occupied_folders(files: list[str]) -> set[str]:
+    """Every repo folder that holds (at any depth) a file other than a placeholder or a log."""
+    folders: set[str] = set()
+    for rel in files:
+        name = posixpath.basename(rel)
+        if name in _KEEP_FILES or name.endswith(".log"):
+            continue
+        parts = rel.split("/")[:-1]
+        folders.update("/".join(parts[:depth]) for depth in range(len(parts) + 1))
+    return folders
+
+
+def _matching(folder: str, folders: set[str]) -> list[str]:
+    """The occupied repo folders a written folder may be: itself when it is repo-relative,
+    any folder ending with it when it is relative to the working directory."""
+    if folder.startswith("/"):
+        return []
+    if folder.startswith("./") or folder == ".":
+        tail = folder.removeprefix("./").strip("/")
+        if not tail or tail == ".":
+            return [""] if "" in folders else []
+        return sorted(f for f in folders if f == tail or f.endswith("/" + tail))
+    return [folder] if folder in folders else []
 
 
 class _Module:
@@ -94,8 +126,9 @@ class _Module:
             return
         if path.anchor == "abs" and path.path.startswith(("/tmp", "/dev/")):
             return  # writable already
-        item = WritablePath(path=path.shown(), kind=kind, source=at(self.rel, line), why=why)
-        if item not in self.result.writable_paths:
+        shown = path.shown()
+        if all((w.path, w.kind) != (shown, kind) for w in self.result.writable_paths):
+            item = WritablePath(path=shown, kind=kind, source=at(self.rel, line), why=why)
             self.result.writable_paths.append(item)
 
     def call(self, node: ast.Call) -> None:
