@@ -47,7 +47,7 @@ def _container_path(path: str, cwd: str) -> str:
 
 def _holds_repo_files(container_dir: str, occupied: list[str], cwd: str) -> bool:
     """Whether the image has files of the repo under container_dir (the code, say)."""
-    if container_dir == cwd or container_dir == APP_DIR:
+    if container_dir in (cwd, APP_DIR):
         return True
     if not container_dir.startswith(APP_DIR + "/"):
         return False

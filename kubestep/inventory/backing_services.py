@@ -8,7 +8,7 @@ with all its evidence, and linked to the INI section that configures it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from kubestep.inventory.model import BackingService, ConfigKey, Evidence, Inventory
 from kubestep.inventory.tree import SourceTree
@@ -101,8 +101,8 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
         note(SCHEMES[_scheme(url)], f"URL {_without_password(url)}", source)
     for record in found.container_files:
         for image in record.images:
-            if kind := _kind_of_image(image.value):
-                note(kind, f"compose image {image.value}", image.source)
+            if image_kind := _kind_of_image(image.value):
+                note(image_kind, f"compose image {image.value}", image.source)
     for package in found.system_packages:
         for kind, pattern in PACKAGES.items():
             if pattern.match(package.name):
@@ -144,7 +144,7 @@ _IMAGES = {
 }
 
 
-def _only_carried(name: str, runtime: dict[str, object], imported: set[str]) -> bool:
+def _only_carried(name: str, runtime: Mapping[str, object], imported: set[str]) -> bool:
     """Whether a dependency is only there because another one brings it (and the code never
     imports it itself)."""
     carriers = CARRIED_BY.get(name, set())

@@ -29,6 +29,12 @@ SERVICE_URL = re.compile(
     r"^(postgres|postgresql|mysql|mariadb|redis|rediss|memcache|memcached|amqp|amqps|mongodb"
     r"|mongodb\+srv)(\+\w+)?://[^\s]*$"
 )
+
+
+def _is_service_url(value: object) -> bool:
+    return isinstance(value, str) and SERVICE_URL.match(value) is not None
+
+
 IMPORTED_FRAMEWORKS = {"flask", "django", "fastapi", "starlette"}
 APP_NAMES = ("application", "app")
 
@@ -83,9 +89,9 @@ def _read_module(rel: str, module: ast.Module, found: Inventory, apps: list[Fact
             _note_import(rel, node, found)
         elif isinstance(node, ast.Call):
             _note_django_settings(rel, node, found)
-        elif isinstance(node, ast.Constant) and SERVICE_URL.match(str(node.value)):
-            if isinstance(node.value, str):
-                found.service_urls.append(Evidence(value=node.value, source=at(rel, node.lineno)))
+        elif isinstance(node, ast.Constant) and _is_service_url(node.value):
+            url = str(node.value)
+            found.service_urls.append(Evidence(value=url, source=at(rel, node.lineno)))
     for statement in module.body:
         if _is_main_guard(statement):
             _note_main_server(rel, statement, found)  # type: ignore[arg-type]

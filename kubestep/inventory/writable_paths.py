@@ -150,10 +150,12 @@ class _Module:
             if isinstance(key, ast.Constant) and isinstance(key.value, str)
         }
         handler = items.get("class")
-        if "filename" in items and isinstance(handler, ast.Constant):
-            if str(handler.value).rsplit(".", 1)[-1] in _FILE_HANDLERS:
-                log = self.path(items["filename"])
-                self.note(log.parent() if log else None, "dir", node.lineno, f"log {_show(log)}")
+        is_file_handler = isinstance(handler, ast.Constant) and (
+            str(handler.value).rsplit(".", 1)[-1] in _FILE_HANDLERS
+        )
+        if "filename" in items and is_file_handler:
+            log = self.path(items["filename"])
+            self.note(log.parent() if log else None, "dir", node.lineno, f"log {_show(log)}")
         engine = items.get("ENGINE")
         if isinstance(engine, ast.Constant) and str(engine.value).endswith("sqlite3"):
             database = self.path(items["NAME"]) if "NAME" in items else None
