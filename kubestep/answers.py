@@ -13,6 +13,7 @@ from typing import Any
 from kubestep import decide, writable
 from kubestep.build_packages import build_packages, incompatible_pins
 from kubestep.catalog import CATALOG
+from kubestep.companion_pins import companion_bounds
 from kubestep.jinja_ext import k8s_slug
 from kubestep.local_env import local_env
 from kubestep.secrets import secret_looking, withheld
@@ -249,6 +250,10 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
     notes = _decision_notes(inventory, start, requirements)
     notes += package_notes
     installed = _installed_dependencies(inventory, requirements)
+    notes += [
+        f"the image also installs {bound['spec']}: {bound['why']}"
+        for bound in companion_bounds(installed)
+    ]
     python = decide.python_version(inventory)
     return {
         "notes": notes,
@@ -273,6 +278,7 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "build_packages": _with_build_stage(build_packages(installed), build_stage_packages),
         "python": {"version": python.value, "reason": python.reason, "source": python.source},
         "incompatible_pins": incompatible_pins(installed) if _modern(python.value) else [],
+        "companion_bounds": companion_bounds(installed),
         "start_changes": decide.changes(start["candidate"]) if "candidate" in start else [],
         "python2_files": inventory.get("python2_files", []),
         "imports_pkg_resources": any(
