@@ -102,9 +102,51 @@ def app_object(
     )
 
 
-def _version(spec: str) -> tuple[int, ...] | None:
-    match = re.search(r"==\s*([0-9]+(?:\.[0-9]+)*)", spec)
-    return tuple(int(part) for part in match.group(1).split(".")) if match else None
+_CD_PREFIX = re.compile(r"^\s*cd\s+['\"]?([^\s'\";&|]+)['\"]?\s*&&")
+
+
+def working_directory(candidate: dict[str, Any], app: str, target: Path | None) -> str:
+    """Where the old start command ran the app (a compose build context, a leading `cd DIR &&`);
+    else, when the app's module is not at the top of the repo, the one folder that has it."""
+    match = _CD_PREFIX.match(candidate.get("command") or "")
+    workdir = (candidate.get("workdir") or (match.group(1) if match else "")).strip("/")
+    workdir = "" if workdir == "." else workdir
+    module = app.partition(":")[0]
+    if workdir or target is None or not module or _module_file(target, module, ""):
+        return workdir
+    relative = module.replace(".", "/")
+    folders = sorted(
+        {
+            str(found.relative_to(target)).removesuffix(f"/{relative}.py")
+            for found in target.glob(f"*/{relative}.py")
+        }
+        | {
+            str(found.relative_to(target)).removesuffix(f"/{relative}/__init__.py")
+            for found in target.glob(f"*/{relative}/__init__.py")
+        }
+    )
+    if len(folders) == 1:
+        return folders[0]
+    raise StepError(
+        f"step +1 cannot find the module of {app} "
+        f"({'in ' + ', '.join(folders) if folders else 'nowhere in the repo'}): answer with "
+        f"`--set start_command='cd DIR && ...'` naming the folder the app runs from"
+    )
+
+
+# A clause that bounds a version from above: ==, <=, <, ~= and Poetry's ^ and ~.
+_UPPER_BOUND = re.compile(r"(==|<=|<|~=|\^|~)\s*v?([0-9]+(?:\.[0-9]+)*)")
+
+
+def admits(spec: str, minimum: tuple[int, ...]) -> bool:
+    """Whether a requirement spec lets pip pick a version at or above minimum."""
+    for operator, text in _UPPER_BOUND.findall(spec):
+        version = tuple(int(part) for part in text.split("."))
+        if operator == "<" and version <= minimum:
+            return False
+        if operator != "<" and version < minimum:
+            return False
+    return True
 
 
 def server_requirements(kind: str, inventory: dict[str, Any]) -> list[str]:
@@ -113,8 +155,13 @@ def server_requirements(kind: str, inventory: dict[str, Any]) -> list[str]:
         return []
     specs = _dependency_specs(inventory)
     uvicorn = specs.get("uvicorn")
-    pinned = _version(uvicorn) if uvicorn else None
-    old = pinned is not None and pinned < (0, 36)
+    if uvicorn is not None and not admits(uvicorn, (0, 15)):
+        raise StepError(
+            f"step +1: the app pins {uvicorn}, and gunicorn's uvicorn worker needs uvicorn 0.15 "
+            "or later: raise the pin, and in .kubestep/inventory.yml (which later steps read), "
+            "commit, and run the step again"
+        )
+    old = uvicorn is not None and not admits(uvicorn, (0, 36))
     lines = [UVICORN_WORKER_BEFORE_0_36 if old else UVICORN_WORKER]
     if uvicorn is None:
         lines.append(UVICORN)
@@ -168,8 +215,7 @@ def runtime_answers(
     app = candidate.get("app") or entry_app.get("value") or ""
     app_kind = entry_app.get("kind") if not from_command else None
     kind, why = interface(candidate, inventory, app_kind)
-    workdir = (candidate.get("workdir") or "").strip("/")
-    workdir = "" if workdir == "." else workdir
+    workdir = working_directory(candidate, app, target)
     app, app_why = app_object(app, from_command, kind, target, workdir)
     return {
         "interface": kind,

@@ -26,7 +26,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "inventory"
 
 
 def inventory_with(*dependencies: str, framework: str = "") -> dict[str, Any]:
-    specs = [{"name": re.split(r"[\[=<>]", spec)[0], "spec": spec} for spec in dependencies]
+    specs = [{"name": re.split(r"[\[=<>~!]", spec)[0], "spec": spec} for spec in dependencies]
     return {"dependencies": specs, "framework": {"value": framework} if framework else None}
 
 
@@ -97,6 +97,10 @@ def test_django_without_the_module_its_server_needs_stops(tmp_path: Path) -> Non
         (("uvicorn[standard]==0.30.0",), [UVICORN_WORKER_BEFORE_0_36]),
         (("uvicorn==0.38.0",), [UVICORN_WORKER]),
         (("uvicorn>=0.20",), [UVICORN_WORKER]),  # pip resolves it to one the worker takes
+        (("uvicorn>=0.18.2,<0.19.0",), [UVICORN_WORKER_BEFORE_0_36]),  # Poetry's ^0.18.2
+        (("uvicorn~=0.29.0",), [UVICORN_WORKER_BEFORE_0_36]),
+        (("uvicorn<0.36",), [UVICORN_WORKER_BEFORE_0_36]),
+        (("uvicorn>=0.30,!=0.31.0",), [UVICORN_WORKER]),
         (("channels==3.0.4", "uvicorn==0.38.0"), [UVICORN_WORKER, WEBSOCKETS]),
     ],
 )
@@ -155,3 +159,8 @@ def test_the_fastapi_fixture_is_served_as_asgi_with_the_worker_its_uvicorn_takes
     assert runtime["backing"][0]["variables"] == [
         {"name": "REDIS_URL", "part": "url", "default": "redis://localhost:6379/0"}
     ]
+
+
+def test_a_uvicorn_older_than_any_worker_stops_with_one_line() -> None:
+    with pytest.raises(StepError, match=r"pins uvicorn==0\.13\.4, and gunicorn's uvicorn worker"):
+        server_requirements("asgi", inventory_with("uvicorn==0.13.4"))
