@@ -10,6 +10,7 @@ import pytest
 from kubestep.errors import StepError
 from kubestep.inventory import collect
 from kubestep.local_env import backing_variables, local_env
+from kubestep.migrate import migrate
 from kubestep.plus_one import (
     UVICORN,
     UVICORN_WORKER,
@@ -21,6 +22,7 @@ from kubestep.plus_one import (
     runtime_answers,
     server_requirements,
 )
+from tests.legacy_repo import GIT_IDENTITY, legacy_copy
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inventory"
 
@@ -164,3 +166,48 @@ def test_the_fastapi_fixture_is_served_as_asgi_with_the_worker_its_uvicorn_takes
 def test_a_uvicorn_older_than_any_worker_stops_with_one_line() -> None:
     with pytest.raises(StepError, match=r"pins uvicorn==0\.13\.4, and gunicorn's uvicorn worker"):
         server_requirements("asgi", inventory_with("uvicorn==0.13.4"))
+
+
+def django_project(root: Path, web: str) -> Path:
+    """A Django project with both entry modules, started by the Procfile line web."""
+    (root / "mysite").mkdir(parents=True)
+    (root / "mysite" / "__init__.py").write_text("")
+    (root / "mysite" / "settings.py").write_text('SECRET_KEY = "x"\nROOT_URLCONF = "mysite.urls"\n')
+    (root / "mysite" / "urls.py").write_text("urlpatterns = []\n")
+    for kind in ("asgi", "wsgi"):
+        (root / "mysite" / f"{kind}.py").write_text(
+            "import os\n\n"
+            f"from django.core.{kind} import get_{kind}_application\n\n"
+            'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")\n'
+            f"application = get_{kind}_application()\n"
+        )
+    (root / "manage.py").write_text(
+        "import os\nimport sys\n\n"
+        'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")\n'
+        "from django.core.management import execute_from_command_line\n\n"
+        "execute_from_command_line(sys.argv)\n"
+    )
+    (root / "requirements.txt").write_text("django==5.2.19\ngunicorn==23.0.0\nuvicorn==0.38.0\n")
+    (root / "Procfile").write_text(f"web: {web}\n")
+    return legacy_copy(root.with_name("repo"), root)
+
+
+@pytest.mark.parametrize(
+    ("web", "module", "worker"),
+    [
+        ("python manage.py runserver 0.0.0.0:$PORT", "mysite.wsgi", '"gthread"'),
+        ("uvicorn mysite.asgi:application --host 0.0.0.0", "mysite.asgi", '"uvicorn_worker'),
+    ],
+)
+def test_django_plus_one_wraps_the_entry_its_server_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, web: str, module: str, worker: str
+) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    repo = django_project(tmp_path / "mysite-repo", web)
+    migrate(repo, "+1", out=lambda line: None)
+    assert (
+        f"from {module} import application as legacy_application"
+        in (repo / "kubestep_app.py").read_text()
+    )
+    assert f"worker_class = {worker}" in (repo / "kubestep_gunicorn.py").read_text()

@@ -243,6 +243,17 @@ def test_a_url_variable_decides_where_the_check_probes(
     assert where(REDIS, environ, sections) == expected
 
 
+def test_a_dns_srv_url_is_not_probed_as_a_host() -> None:
+    mongo = Backing("mongodb", 27017, variables=[AddressVariable("MONGO_URI", "url")])
+    assert where(mongo, {"MONGO_URI": "mongodb+srv://u:p@cluster0.example.net/app"}) == (
+        "problem: MONGO_URI is a DNS SRV URL, which a TCP check cannot follow: leave the check "
+        "out of readiness with READY_REQUIRES"
+    )
+    assert where(mongo, {"MONGO_URI": "mongodb://m1:27017,m2:27018/app?replicaSet=rs0"}) == (
+        "m1:27017, m2:27018 from MONGO_URI"
+    )
+
+
 def test_a_bad_url_port_is_named() -> None:
     assert where(REDIS, {"REDIS_URL": "redis://:pw@cache:six/0"}) == (
         "problem: REDIS_URL has a port that is not a number ('cache:six')"

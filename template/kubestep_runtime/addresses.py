@@ -90,6 +90,11 @@ def url_endpoints(url: str, kind: str, default_port: int) -> tuple[Endpoint, ...
     ValueError says why none."""
     parts = urllib.parse.urlsplit(url.strip())
     query = urllib.parse.parse_qs(parts.query)
+    if parts.scheme.endswith("+srv"):
+        raise ValueError(
+            "is a DNS SRV URL, which a TCP check cannot follow: leave the check out of "
+            "readiness with READY_REQUIRES"
+        )
     if "unix" in parts.scheme:
         if not parts.path:
             raise ValueError("a unix socket URL without a path")
