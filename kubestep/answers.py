@@ -5,13 +5,15 @@ are plain data so that they can be recorded in .copier-answers.yml and edited th
 """
 
 import copy
+import posixpath
 import re
 from dataclasses import asdict
 from typing import Any
 
-from kubestep import decide
+from kubestep import decide, writable
 from kubestep.build_packages import build_packages, incompatible_pins
 from kubestep.catalog import CATALOG
+from kubestep.companion_pins import companion_bounds
 from kubestep.jinja_ext import k8s_slug
 from kubestep.local_env import local_env
 from kubestep.plus_one import recorded_runtime
@@ -113,7 +115,11 @@ def _config_file(inventory: dict[str, Any]) -> dict[str, str]:
         for key in ("path", "env_var", "example"):
             if found.get(key) and key not in merged:
                 merged[key] = str(found[key])
-    return merged if "path" in merged else {}
+    if "path" not in merged:
+        return {}
+    if not merged["path"].startswith("/"):  # read from the working directory, /app
+        merged["path"] = posixpath.normpath(posixpath.join("/app", merged["path"]))
+    return merged
 
 
 def _backing_services(inventory: dict[str, Any]) -> list[dict[str, str]]:
@@ -240,9 +246,15 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
     config_file = _config_file(inventory)
     readme = inventory.get("readme") or {}
     app = start.get("app") or _value(inventory.get("entrypoint", {}).get("app"), "")
+    if app and ":" not in app:  # `gunicorn myproject.wsgi`: the callable is `application`
+        app += ":application"
     notes = _decision_notes(inventory, start, requirements)
     notes += package_notes
     installed = _installed_dependencies(inventory, requirements)
+    notes += [
+        f"the image also installs {bound['spec']}: {bound['why']}"
+        for bound in companion_bounds(installed)
+    ]
     python = decide.python_version(inventory)
     return {
         "notes": notes,
@@ -267,8 +279,12 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "build_packages": _with_build_stage(build_packages(installed), build_stage_packages),
         "python": {"version": python.value, "reason": python.reason, "source": python.source},
         "incompatible_pins": incompatible_pins(installed) if _modern(python.value) else [],
+        "companion_bounds": companion_bounds(installed),
         "start_changes": decide.changes(start["candidate"]) if "candidate" in start else [],
         "python2_files": inventory.get("python2_files", []),
+        "imports_pkg_resources": any(
+            item.get("value") == "pkg_resources" for item in inventory.get("imports", [])
+        ),
         "dependency_names": sorted(
             {d["name"] for d in inventory.get("dependencies", []) if d.get("scope") == "runtime"}
         ),
@@ -308,6 +324,15 @@ def answers_from_inventory(
     service = inventory.get("service", {})
     legacy = legacy_answers(inventory, user)
     name = k8s_slug((user or {}).get("service_name") or service.get("name") or "legacy-service")
+    legacy["writable"] = writable.mounts(
+        inventory.get("writable_paths", []), legacy["start"].get("argv") or [], name
+    )
+    legacy["notes"] = legacy["notes"] + [
+        f"the code writes {w['path']} ({w['why']}, {w['source']}), which holds its own code: "
+        "under the read-only root that fails; point it at another directory"
+        for w in legacy["writable"]
+        if w["mount"] == "note"
+    ]
     answers: dict[str, Any] = {
         "origin": "legacy",
         "step": step,

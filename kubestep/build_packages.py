@@ -59,7 +59,7 @@ NATIVE: dict[str, NativeNeeds] = {
     "mysql-python": NativeNeeds(("default-libmysqlclient-dev",), ("libmariadb3",), None),
 }
 
-# Pins that no system package makes build on Python 3.11: the C code itself predates it.
+# Pins that no system package makes build or run on Python 3.11: their code predates it.
 # name -> (the first version that builds, why)
 INCOMPATIBLE: dict[str, tuple[tuple[int, ...] | None, str]] = {
     "psycopg2": ((2, 9), "its C code uses Python internals removed in 3.10"),
@@ -68,6 +68,7 @@ INCOMPATIBLE: dict[str, tuple[tuple[int, ...] | None, str]] = {
     "distribute": (None, "a Python 2 era fork of setuptools"),
     "mysql-python": (None, "Python 2 only: mysqlclient is its Python 3 successor"),
     "gunicorn": ((20,), "before 20 it calls inspect.getargspec, gone since Python 3.11"),
+    "sqlalchemy": ((1, 2, 13), "before 1.2.13 it uses collections.MutableMapping, gone in 3.10"),
 }
 
 
@@ -89,7 +90,7 @@ def incompatible_pins(dependencies: list[dict[str, Any]]) -> list[str]:
     where it is and what would build."""
     found = []
     for dependency, (first, why) in _runtime_entries(dependencies, INCOMPATIBLE):
-        pinned = _pinned_version(dependency.get("spec", ""))
+        pinned = pinned_version(dependency.get("spec", ""))
         if first is not None and (pinned is None or pinned >= first):
             continue
         wanted = f"raise it to >={'.'.join(map(str, first))}" if first else "remove it"
@@ -97,7 +98,7 @@ def incompatible_pins(dependencies: list[dict[str, Any]]) -> list[str]:
     return found
 
 
-def _pinned_version(spec: str) -> tuple[int, ...] | None:
+def pinned_version(spec: str) -> tuple[int, ...] | None:
     match = re.search(r"(?:==|~=)\s*(\d+(?:\.\d+)*)", spec)  # ~=2.7.3 stays below 2.8
     return tuple(int(part) for part in match.group(1).split(".")) if match else None
 
@@ -123,7 +124,7 @@ def build_packages(dependencies: list[dict[str, Any]]) -> dict[str, Any]:
     runtime: set[str] = set()
     why: list[str] = []
     for dependency, needs in _runtime_entries(dependencies, NATIVE):
-        pinned = _pinned_version(dependency.get("spec", ""))
+        pinned = pinned_version(dependency.get("spec", ""))
         if needs.first_wheel is not None and _has_wheel(dependency, pinned, needs.first_wheel):
             continue
         build.update(COMPILER + needs.build)

@@ -1,6 +1,7 @@
 """Docker tier: a repo started by a Procfile shell line builds with `make docker_build` and
 serves through `make run_local`; the server, exec'd by the shell, stops on SIGTERM."""
 
+import json
 import shutil
 import subprocess
 import time
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kubestep.migrate import migrate
-from tests.docker_helpers import compose_leftovers, docker, free_port, http_get
+from tests.docker_helpers import compose_leftovers, docker, free_port, http_get, wait_for_status
 from tests.legacy_repo import GIT_IDENTITY, legacy_copy
 from tests.render import make
 
@@ -74,3 +75,49 @@ def test_run_local_that_fails_says_why(
     finally:
         make(repo, "stop_local", **variables)
     assert compose_leftovers("greeter") == {}
+
+
+def hits(port: int) -> int:
+    status, body = http_get(f"http://127.0.0.1:{port}/")
+    assert status == 200, body
+    return int(json.loads(body)["hits"])
+
+
+def test_an_app_that_writes_logs_and_sqlite_beside_its_code_runs_on_a_read_only_root(
+    tmp_path: Path, base_image: str, ca_bundle: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    repo = legacy_copy(tmp_path / "tally", FIXTURE.parent / "writes-files")
+    migrate(repo, "3", out=lambda line: None)
+    port = free_port()
+    variables = {"BASE_IMAGE": base_image, "CA_BUNDLE": ca_bundle or "", "LOCAL_PORT": str(port)}
+    variables["TAG"] = "real-shapes-writes"
+    try:
+        started = make(repo, "run_local", **variables)
+        assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
+        # Each GET (the healthcheck's too) adds a row to the SQLite file beside the code.
+        first, second = hits(port), hits(port)
+        assert second > first >= 1
+        container = docker(
+            "ps",
+            "-q",
+            "--filter",
+            "label=com.docker.compose.project=tally",
+            "--filter",
+            "label=com.docker.compose.service=app",
+        )
+        assert f"hit number {second}" in docker("exec", container, "cat", "/app/logs/tally.log")
+        # The code stays read-only: only the paths the app writes are writable.
+        refused = subprocess.run(
+            ["docker", "exec", container, "touch", "/app/tally/new.py"], capture_output=True
+        )
+        assert refused.returncode != 0 and b"Read-only file system" in refused.stderr
+        # The data is in the volume, so it outlives a restart of the container.
+        docker("restart", container)
+        wait_for_status(f"http://127.0.0.1:{port}/", 200, timeout=30)
+        assert hits(port) > second
+    finally:
+        stopped = make(repo, "stop_local", **variables)
+    assert stopped.returncode == 0, stopped.stderr
+    assert compose_leftovers("tally") == {}

@@ -8,7 +8,7 @@ with all its evidence, and linked to the INI section that configures it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from kubestep.inventory.model import BackingService, ConfigKey, Evidence, Inventory
 from kubestep.inventory.tree import SourceTree
@@ -57,6 +57,8 @@ SCHEMES = {
     "amqp": "rabbitmq",
     "amqps": "rabbitmq",
     "mongodb": "mongodb",
+    "mariadb": "mysql",
+    "memcached": "memcached",
 }
 SECTION_WORDS = {
     "postgres": "postgres",
@@ -89,10 +91,18 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
         service = services.setdefault(kind, BackingService(kind=kind, source=source))
         service.evidence.append(Evidence(value=value, source=source))
 
-    for dependency in found.dependencies:
+    runtime = {d.name: d for d in found.dependencies if d.scope == "runtime"}
+    imported = {item.value for item in found.imports}
+    for dependency in runtime.values():
         for kind, names in LIBRARIES.items():
-            if dependency.name in names and dependency.scope == "runtime":
+            if dependency.name in names and not _only_carried(dependency.name, runtime, imported):
                 note(kind, dependency.spec, dependency.source)
+    for url, source in _service_urls(found):
+        note(SCHEMES[_scheme(url)], f"URL {_without_password(url)}", source)
+    for record in found.container_files:
+        for image in record.images:
+            if image_kind := _kind_of_image(image.value):
+                note(image_kind, f"compose image {image.value}", image.source)
     for package in found.system_packages:
         for kind, pattern in PACKAGES.items():
             if pattern.match(package.name):
@@ -103,9 +113,65 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
         elif check.command and (plugin_kind := _kind_of_plugin(check.command)):
             note(plugin_kind, f"check {check.name}", check.source)
     _link_sections(found, services, note)
+    celery = runtime.get("celery")
+    if celery is not None and re.search(r"\[[^]]*\bredis\b", celery.spec):
+        note("redis", celery.spec, celery.source)
+    elif celery is not None and not {"rabbitmq", "redis"} & set(services):
+        # No broker URL anywhere: Celery's own default broker, amqp://guest@localhost//.
+        note("rabbitmq", f"{celery.spec}: Celery's default broker", celery.source)
     result = Inventory()
     result.backing_services.extend(services.values())
     return result
+
+
+# Packages that others bring along: in a frozen requirements file they say nothing of what the
+# app uses (kombu and amqp come with Celery whatever its broker is).
+CARRIED_BY = {
+    "kombu": {"celery"},
+    "amqp": {"celery", "kombu"},
+    "librabbitmq": {"celery"},
+}
+_IMAGES = {
+    "postgres": "postgres",
+    "postgis": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "redis": "redis",
+    "memcached": "memcached",
+    "rabbitmq": "rabbitmq",
+    "mongo": "mongodb",
+    "elasticsearch": "elasticsearch",
+}
+
+
+def _only_carried(name: str, runtime: Mapping[str, object], imported: set[str]) -> bool:
+    """Whether a dependency is only there because another one brings it (and the code never
+    imports it itself)."""
+    carriers = CARRIED_BY.get(name, set())
+    return bool(carriers & set(runtime)) and name.replace("-", "_") not in imported
+
+
+def _scheme(url: str) -> str:
+    return url.split("://", 1)[0].split("+", 1)[0].lower()
+
+
+def _service_urls(found: Inventory) -> list[tuple[str, str]]:
+    """Backing-service URLs the app is configured with: its code's defaults and literals, and
+    the values its own container files and deployments set."""
+    urls = [(str(v.default), v.source) for v in found.config.env_vars if v.default]
+    urls += [(str(v.value), v.source) for v in found.environment if v.value]
+    urls += [(item.value, item.source) for item in found.service_urls]
+    return [(url, source) for url, source in urls if "://" in url and _scheme(url) in SCHEMES]
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url)
+
+
+def _kind_of_image(image: str) -> str | None:
+    """The backing service a compose image runs (`postgres:13-alpine`, `bitnami/redis`)."""
+    name = image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0].lower()
+    return _IMAGES.get(name) or _IMAGES.get(name.split("-", 1)[0])
 
 
 def _kind_of_plugin(command: str) -> str | None:

@@ -28,6 +28,7 @@ from kubestep.inventory import (
     python_project,
     readme,
     systemd,
+    writable_paths,
 )
 from kubestep.inventory.model import Inventory, ServiceInfo
 from kubestep.inventory.naming import dns_label
@@ -49,6 +50,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("nagios", nagios.read),
     ("entrypoint", entrypoint.read),
     ("python code", python_code.read),
+    ("writable paths", writable_paths.read),
     ("backing services", backing_services.read),
     ("ci files", ci_files.read),
 )

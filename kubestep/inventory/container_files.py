@@ -19,6 +19,7 @@ from kubestep.inventory import roles
 from kubestep.inventory.model import (
     ContainerFile,
     EnvVar,
+    Evidence,
     Inventory,
     SystemPackage,
     User,
@@ -185,6 +186,10 @@ def parse_compose(rel: str, text: str) -> Inventory:
     record = ContainerFile(path=rel, kind="compose", source=at(rel, 1), services=list(services))
     found.container_files.append(record)
     for name, service in services.items():
+        image = service.get("image") if isinstance(service, dict) else None
+        if isinstance(image, str) and "build" not in service:  # never str() of a YAML bomb
+            line = _line_of_key(text, str(name))
+            record.images.append(Evidence(value=image, source=at(rel, line)))
         if not isinstance(service, dict) or "build" not in service:
             continue
         source = at(rel, _line_of_key(text, str(name)))

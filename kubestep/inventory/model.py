@@ -135,6 +135,23 @@ class BackingService:
 
 
 @dataclass
+class WritablePath:
+    """A path the app writes at run time: a directory (`logs/`) or a SQLite database file.
+
+    `path` is repo-relative when the code builds it from `__file__`, `./`-relative to the
+    process's working directory when it is a relative literal, or absolute.
+    """
+
+    path: str
+    kind: str  # "dir" or "sqlite"
+    source: str
+    why: str = ""
+    # Repo directories this path may be (a `./logs` under whichever working directory) that
+    # hold files of the repo: a volume there would hide them.
+    occupied: list[str] = field(default_factory=list)
+
+
+@dataclass
 class SystemPackage:
     name: str
     source: str
@@ -269,6 +286,8 @@ class ContainerFile:
     exposes: list[int] = field(default_factory=list)
     user: str | None = None
     services: list[str] = field(default_factory=list)
+    # A compose file's services that run a ready-made image (`db: image: postgres:13`).
+    images: list[Evidence] = field(default_factory=list)
 
 
 @dataclass
@@ -338,6 +357,12 @@ class Inventory:
     container_files: list[ContainerFile] = field(default_factory=list)
     # Python files that only Python 2 parses (print statements, `except E, e`), with where.
     python2_files: list[Evidence] = field(default_factory=list)
+    # Modules from outside the repo and the standard library that its code imports, each once
+    # with the first place: what the code really uses, not what a freeze file drags along.
+    imports: list[Evidence] = field(default_factory=list)
+    # String literals in the code that are a backing service's URL (`redis://localhost:6379`).
+    service_urls: list[Evidence] = field(default_factory=list)
+    writable_paths: list[WritablePath] = field(default_factory=list)
     ci_files: list[CiFile] = field(default_factory=list)
     readme: Readme | None = None
     warnings: list[ReadWarning] = field(default_factory=list)
@@ -394,6 +419,9 @@ _LIST_FACTS = (
     "start_candidates",
     "container_files",
     "python2_files",
+    "imports",
+    "service_urls",
+    "writable_paths",
     "ci_files",
     "warnings",
 )

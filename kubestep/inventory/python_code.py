@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 
 from kubestep.inventory import roles
 from kubestep.inventory.model import Evidence, Fact, Inventory, StartCandidate
@@ -23,6 +24,17 @@ APP_FACTORIES = {
     "create_app": (None, "wsgi"),
     "make_app": (None, "wsgi"),
 }
+# A backing service's URL: a scheme that names one, and a host part.
+SERVICE_URL = re.compile(
+    r"^(postgres|postgresql|mysql|mariadb|redis|rediss|memcache|memcached|amqp|amqps|mongodb"
+    r"|mongodb\+srv)(\+\w+)?://[^\s]*$"
+)
+
+
+def _is_service_url(value: object) -> bool:
+    return isinstance(value, str) and SERVICE_URL.match(value) is not None
+
+
 IMPORTED_FRAMEWORKS = {"flask", "django", "fastapi", "starlette"}
 APP_NAMES = ("application", "app")
 
@@ -40,6 +52,7 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
                 )
             continue
         _read_module(rel, module, result, apps)
+    _keep_outside_imports(tree, result)
     if found.entrypoint.app is None and apps:
         # Prefer a module that looks like the server's entry (wsgi.py, web.py, app.py).
         apps.sort(key=lambda fact: (not fact.value.split(":")[0].endswith(_ENTRY_MODULES),))
@@ -76,6 +89,9 @@ def _read_module(rel: str, module: ast.Module, found: Inventory, apps: list[Fact
             _note_import(rel, node, found)
         elif isinstance(node, ast.Call):
             _note_django_settings(rel, node, found)
+        elif isinstance(node, ast.Constant) and _is_service_url(node.value):
+            url = str(node.value)
+            found.service_urls.append(Evidence(value=url, source=at(rel, node.lineno)))
     for statement in module.body:
         if _is_main_guard(statement):
             _note_main_server(rel, statement, found)  # type: ignore[arg-type]
@@ -88,6 +104,26 @@ def _read_module(rel: str, module: ast.Module, found: Inventory, apps: list[Fact
                 found.framework = Fact(value="wsgi", source=at(rel, statement.lineno))
 
 
+def _keep_outside_imports(tree: SourceTree, found: Inventory) -> None:
+    """Drop the standard library's modules and the repo's own from the imports."""
+    files = set(tree.python_files())
+    own = set()
+    for rel in files:
+        parts = rel.removesuffix(".py").split("/")
+        own.add(parts[0])
+        # A folder that is no package is a sys.path entry (`--pythonpath api`, a script's own
+        # folder): what it holds is imported by bare name.
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder + "/__init__.py" not in files:
+                own.add(parts[depth])
+    found.imports[:] = [
+        item
+        for item in found.imports
+        if item.value not in sys.stdlib_module_names and item.value not in own
+    ]
+
+
 def _note_import(rel: str, node: ast.Import | ast.ImportFrom, found: Inventory) -> None:
     if isinstance(node, ast.ImportFrom):
         names = [node.module or ""] if node.level == 0 else []
@@ -95,6 +131,8 @@ def _note_import(rel: str, node: ast.Import | ast.ImportFrom, found: Inventory) 
         names = [alias.name for alias in node.names]
     for name in names:
         top = name.split(".")[0]
+        if top and top not in {item.value for item in found.imports}:
+            found.imports.append(Evidence(value=top, source=at(rel, node.lineno)))
         if top in IMPORTED_FRAMEWORKS and found.framework is None:
             found.framework = Fact(value=top, source=at(rel, node.lineno), note="imported")
 

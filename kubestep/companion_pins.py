@@ -1,0 +1,64 @@
+"""Bounds for the unpinned companions of an old pin, so that today's resolver does not pair
+them with releases that broke them.
+
+A legacy requirements file that pins `Flask==2.0.3` but not Werkzeug builds today with
+Werkzeug 3, which dropped what Flask 2.0 imports: the image builds, then the app dies at
+import. Each rule below is a documented break between a package's old releases and a newer
+major of a package it uses; the bound is added only where the repo itself says nothing about
+the companion's version (a repo that pins it keeps its word).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubestep.build_packages import pinned_version
+
+
+@dataclass(frozen=True)
+class Rule:
+    package: str
+    below: tuple[int, ...]  # the rule holds for pins older than this
+    companion: str
+    bound: str  # a PEP 440 specifier for the companion
+    why: str
+
+
+_FLASK_1 = "Flask 1.1.4, the last Flask 1, caps it so for Flask 1"
+# The tighter bound of a companion comes first: the first rule that applies wins.
+RULES = (
+    Rule("flask", (2, 0), "werkzeug", "<2", _FLASK_1),
+    Rule("flask", (2, 0), "jinja2", "<3", _FLASK_1),
+    Rule("flask", (2, 0), "itsdangerous", "<2", _FLASK_1),
+    Rule("flask", (2, 0), "click", "<8", _FLASK_1),
+    Rule("flask", (2, 3), "werkzeug", "<3", "Werkzeug 3 removed url_quote, which it imports"),
+    Rule("flask", (2, 0), "markupsafe", "<2.1", "its Jinja2 2 imports soft_unicode, gone in 2.1"),
+    Rule("jinja2", (3, 0), "markupsafe", "<2.1", "it imports soft_unicode, gone in MarkupSafe 2.1"),
+    Rule("flask-sqlalchemy", (3, 0), "sqlalchemy", "<2", "it predates SQLAlchemy 2's API"),
+)
+
+
+def companion_bounds(dependencies: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """[{spec, why}]: one bound per companion that an old pin needs and the repo leaves open."""
+    runtime = {d.get("name", ""): d for d in dependencies if d.get("scope", "runtime") == "runtime"}
+    bounds: dict[str, dict[str, str]] = {}
+    for rule in RULES:
+        old = runtime.get(rule.package)
+        if old is None or rule.companion in bounds:
+            continue
+        pinned = pinned_version(old.get("spec", ""))
+        if pinned is None or pinned >= rule.below:
+            continue
+        companion = runtime.get(rule.companion)
+        if companion is not None and _has_version(companion.get("spec", "")):
+            continue  # the repo says which version it wants
+        bounds[rule.companion] = {
+            "spec": f"{rule.companion}{rule.bound}",
+            "why": f"{old.get('spec')} ({old.get('source')}): {rule.why}",
+        }
+    return list(bounds.values())
+
+
+def _has_version(spec: str) -> bool:
+    return any(operator in spec for operator in ("==", ">=", "<=", "~=", "<", ">", "!="))

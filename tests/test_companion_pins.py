@@ -1,0 +1,72 @@
+"""Old pins keep working when today's resolver would pair them with releases that broke them."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kubestep.companion_pins import companion_bounds
+from kubestep.migrate import migrate
+from tests.legacy_repo import GIT_IDENTITY, legacy_copy
+
+FIXTURES = Path(__file__).parent / "fixtures" / "inventory"
+
+
+def dependency(spec: str, name: str, scope: str = "runtime") -> dict[str, str]:
+    return {"name": name, "spec": spec, "source": "requirements.txt:1", "scope": scope}
+
+
+def test_flask_2_0_gets_a_werkzeug_below_3() -> None:
+    bounds = companion_bounds([dependency("Flask==2.0.3", "flask")])
+    assert [b["spec"] for b in bounds] == ["werkzeug<3"]
+    assert "Flask==2.0.3 (requirements.txt:1): Werkzeug 3 removed url_quote" in bounds[0]["why"]
+
+
+def test_flask_1_gets_its_last_releases_caps() -> None:
+    bounds = companion_bounds([dependency("flask==1.0.2", "flask")])
+    assert [b["spec"] for b in bounds] == [
+        "werkzeug<2",
+        "jinja2<3",
+        "itsdangerous<2",
+        "click<8",
+        "markupsafe<2.1",
+    ]
+
+
+def test_a_companion_the_repo_pins_keeps_its_pin() -> None:
+    bounds = companion_bounds(
+        [dependency("Flask==2.0.3", "flask"), dependency("Werkzeug==2.0.3", "werkzeug")]
+    )
+    assert bounds == []
+    # A bare name says nothing about the version: the bound still applies.
+    bare = companion_bounds(
+        [dependency("Flask==2.0.3", "flask"), dependency("werkzeug", "werkzeug")]
+    )
+    assert [b["spec"] for b in bare] == ["werkzeug<3"]
+
+
+def test_recent_or_unpinned_or_dev_only_pins_need_nothing() -> None:
+    assert companion_bounds([dependency("flask==3.0.3", "flask")]) == []
+    assert companion_bounds([dependency("flask", "flask")]) == []
+    assert companion_bounds([dependency("flask==1.0", "flask", scope="dev")]) == []
+    assert [
+        b["spec"]
+        for b in companion_bounds([dependency("Flask-SQLAlchemy==2.5.1", "flask-sqlalchemy")])
+    ] == ["sqlalchemy<2"]
+
+
+def test_the_dockerfile_installs_the_bound_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    source = tmp_path / "source"
+    shutil.copytree(FIXTURES / "flask-procfile", source)
+    (source / "requirements.txt").write_text("flask==2.0.3\ngunicorn==23.0.0\n")
+    repo = legacy_copy(tmp_path / "greeter", source)
+    lines: list[str] = []
+    migrate(repo, "2", out=lines.append)
+    dockerfile = (repo / "Dockerfile").read_text()
+    assert "--requirement /tmp/requirements/requirements.txt \\\n       'werkzeug<3'" in dockerfile
+    assert "# werkzeug<3: flask==2.0.3 (requirements.txt:1): Werkzeug 3 removed" in dockerfile
+    assert any("the image also installs werkzeug<3" in line for line in lines)
