@@ -16,6 +16,7 @@ from kubestep.catalog import CATALOG
 from kubestep.companion_pins import companion_bounds
 from kubestep.jinja_ext import k8s_slug
 from kubestep.local_env import local_env
+from kubestep.plus_one import recorded_runtime
 from kubestep.secrets import secret_looking, withheld
 from kubestep.system_packages import split_packages
 
@@ -303,6 +304,8 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
             )
         ],
         "backing_services": services,
+        # How the +1 step serves the app and finds its backing services (kubestep/plus_one.py).
+        "runtime": recorded_runtime(inventory, services, user),
         "status_path": _status_path(checks),
         "checks": checks,
         "cron_jobs": inventory.get("cron_jobs", []),

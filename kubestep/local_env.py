@@ -80,15 +80,47 @@ def _kind_for(words: list[str], present: list[str]) -> str | None:
     return None
 
 
-def _backing_value(name: str, default: Any, present: list[str]) -> tuple[str, str] | None:
-    """(value, why) for a variable that reaches a backing service, or None."""
+def _wiring(name: str, present: list[str]) -> tuple[str, str] | None:
+    """(kind, "url" or the local setting) of the backing service a variable reaches, or None."""
     words = [word for word in name.lower().split("_") if word]
     kind = _kind_for(words, present)
     if kind is None or not words:
         return None
-    service = CATALOG[kind]
     last = words[-1]
     if last in _URL_SUFFIXES or name.lower() in ("database_url", "redis_url"):
+        return kind, "url"
+    setting = _PART_SETTINGS.get(last)
+    if setting and setting in CATALOG[kind].local_settings:
+        return kind, setting
+    return None
+
+
+def backing_variables(
+    env_vars: list[dict[str, Any]], backing_kinds: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Per backing service kind, the variables the code reads that name where it is (a URL,
+    a host or a port), as local_env wires them, each with the code's default."""
+    found: dict[str, list[dict[str, Any]]] = {kind: [] for kind in backing_kinds}
+    seen: set[str] = set()
+    for variable in env_vars:
+        name = str(variable.get("name", ""))
+        wired = _wiring(name, backing_kinds) if name not in seen else None
+        seen.add(name)
+        if wired is not None and wired[1] in ("url", "host", "port"):
+            found[wired[0]].append(
+                {"name": name, "part": wired[1], "default": variable.get("default")}
+            )
+    return found
+
+
+def _backing_value(name: str, default: Any, present: list[str]) -> tuple[str, str] | None:
+    """(value, why) for a variable that reaches a backing service, or None."""
+    wired = _wiring(name, present)
+    if wired is None:
+        return None
+    kind, setting = wired
+    service = CATALOG[kind]
+    if setting == "url":
         url = service.local_url
         scheme = str(default).split("://", 1)[0] if "://" in str(default or "") else ""
         if (
@@ -103,10 +135,7 @@ def _backing_value(name: str, default: Any, present: list[str]) -> tuple[str, st
         ):
             url = scheme + "://" + url.split("://", 1)[1]  # the driver the code names
         return url, f"the compose service {kind}, as a URL"
-    setting = _PART_SETTINGS.get(last)
-    if setting and setting in service.local_settings:
-        return service.local_settings[setting], f"the compose service {kind}: its {setting}"
-    return None
+    return service.local_settings[setting], f"the compose service {kind}: its {setting}"
 
 
 def local_env(env_vars: list[dict[str, Any]], backing_kinds: list[str]) -> list[Entry]:

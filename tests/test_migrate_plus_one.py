@@ -62,7 +62,11 @@ def test_the_image_starts_the_wrapped_app(smarter: dict[str, object]) -> None:
     app = (repo / "kubestep_app.py").read_text()
     assert "from legacy_app.web import application as legacy_application" in app
     assert 'ConfigKey("database", "port", "int")' in app
-    assert '("postgres", "database", 5432)' in app and '("redis", "cache", 6379)' in app
+    assert 'Backing("postgres", 5432, section="database")' in app
+    assert 'Backing("redis", 6379, section="cache")' in app
+    assert 'INTERFACE = "wsgi"' in app
+    gunicorn = (repo / "kubestep_gunicorn.py").read_text()
+    assert 'worker_class = "gthread"' in gunicorn and "uvicorn" not in gunicorn
     assert "verify:" in (repo / "make" / "compose.mk").read_text()
 
 

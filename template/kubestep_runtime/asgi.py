@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -73,6 +74,18 @@ async def _send_response(send: Send, response: Response) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
-def wrap_asgi(app: ASGIApp, **options: Any) -> RuntimeASGI:
+def single_callable(app: Any) -> ASGIApp:
+    """An ASGI 3 app as it is; an ASGI 2 one (`app(scope)` returns the coroutine function,
+    as in Channels 2) adapted, as uvicorn and asgiref do."""
+    if inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(app.__call__):
+        return app  # type: ignore[no-any-return]
+
+    async def asgi3(scope: Scope, receive: Receive, send: Send) -> None:
+        await app(scope)(receive, send)
+
+    return asgi3
+
+
+def wrap_asgi(app: Any, **options: Any) -> RuntimeASGI:
     """Wrap an ASGI app; options are those of `Runtime` (checks, settings, routes_from, ...)."""
-    return RuntimeASGI(app, Runtime(app, **options))
+    return RuntimeASGI(single_callable(app), Runtime(app, **options))

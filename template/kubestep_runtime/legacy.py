@@ -13,13 +13,24 @@ import configparser
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from .checks import Check, tcp_check
+from .addresses import AddressVariable, Backing, Resolved, resolve
+from .checks import Check
 from .config import env_name
-from .errors import ConfigError
+from .errors import ConfigError, RuntimeSetupError
+
+__all__ = [
+    "AddressVariable",
+    "Backing",
+    "ConfigKey",
+    "LegacyConfig",
+    "backing_checks",
+    "wrap_legacy",
+]
 
 Sections = dict[str, dict[str, str]]
 # The file the app's variable pointed at before prepare() redirected it, so that every
@@ -27,6 +38,7 @@ Sections = dict[str, dict[str, str]]
 SOURCE_VARIABLE = "KUBESTEP_CONFIG_SOURCE"
 _EXPECTED = {"int": "an integer", "float": "a number", "bool": "true or false"}
 log = logging.getLogger("kubestep.config")
+ready_log = logging.getLogger("kubestep.ready")
 
 
 @dataclass(frozen=True)
@@ -143,13 +155,60 @@ def _write(sections: Sections, name: str) -> Path:
     return target
 
 
-def backing_checks(sections: Sections, services: Iterable[tuple[str, str, int]]) -> list[Check]:
-    """A TCP readiness check per backing service (kind, config section, default port), at
-    the host and port its section names."""
+def _check(backing: Backing, resolved: Resolved) -> Check:
+    """Ready when one of the endpoints accepts a connection (a client tries them in turn)."""
+
+    def probe(timeout: float) -> None:
+        if resolved.problem:
+            raise ConfigError([resolved.problem])
+        error: OSError | None = None
+        for endpoint in resolved.endpoints:
+            try:
+                endpoint.connect(timeout)
+                return
+            except OSError as failed:
+                error = failed
+        assert error is not None
+        raise error
+
+    return Check(backing.kind, probe)
+
+
+def backing_checks(
+    sections: Sections,
+    services: Iterable[Backing | tuple[str, str, int]],
+    environ: Mapping[str, str] | None = None,
+) -> list[Check]:
+    """A TCP readiness check per backing service, at the address the app uses (see
+    addresses.py); each says once, in the log, where it looks and why."""
+    environ = os.environ if environ is None else environ
     checks = []
-    for kind, section, default_port in services:
-        values = sections.get(section, {})
-        host = values.get("host") or "localhost"
-        port = int(values.get("port") or default_port)
-        checks.append(tcp_check(kind, host, port))
+    for service in services:
+        if isinstance(service, tuple):  # (kind, config section, default port)
+            service = Backing(service[0], service[2], section=service[1])
+        resolved = resolve(service, sections, environ)
+        if resolved.problem:
+            ready_log.warning("readiness check %s cannot probe: %s", service.kind, resolved.problem)
+        else:
+            where = ", ".join(str(endpoint) for endpoint in resolved.endpoints)
+            ready_log.info("readiness check %s: %s (from %s)", service.kind, where, resolved.origin)
+        checks.append(_check(service, resolved))
     return checks
+
+
+def wrap_legacy(app: Any, interface: str, name: str, **options: Any) -> Any:
+    """Wrap the app as the WSGI or ASGI app kubestep found it to be; an app of the other kind
+    (gunicorn's threads cannot run a coroutine) stops the worker with one line."""
+    from .asgi import wrap_asgi
+    from .autodetect import is_asgi
+    from .wsgi import wrap_wsgi
+
+    if interface == "asgi":
+        return wrap_asgi(app, **options)
+    if is_asgi(app):
+        raise RuntimeSetupError(
+            f"{name} is an ASGI app, but kubestep_gunicorn.py serves it as WSGI: set "
+            'worker_class = "uvicorn_worker.UvicornWorker" there and INTERFACE = "asgi" in '
+            "kubestep_app.py, and add uvicorn-worker to requirements-kubestep.txt"
+        )
+    return wrap_wsgi(app, **options)

@@ -1,0 +1,213 @@
+"""The +1 step's decisions: WSGI or ASGI, which app object, which worker and packages, and the
+variables each backing service's readiness check reads its address from."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubestep.errors import StepError
+from kubestep.inventory import collect
+from kubestep.local_env import backing_variables, local_env
+from kubestep.migrate import migrate
+from kubestep.plus_one import (
+    UVICORN,
+    UVICORN_WORKER,
+    UVICORN_WORKER_BEFORE_0_36,
+    WEBSOCKETS,
+    app_object,
+    backing_addresses,
+    interface,
+    runtime_answers,
+    server_requirements,
+)
+from tests.legacy_repo import GIT_IDENTITY, legacy_copy
+
+FIXTURES = Path(__file__).parent / "fixtures" / "inventory"
+
+
+def inventory_with(*dependencies: str, framework: str = "") -> dict[str, Any]:
+    specs = [{"name": re.split(r"[\[=<>~!]", spec)[0], "spec": spec} for spec in dependencies]
+    return {"dependencies": specs, "framework": {"value": framework} if framework else None}
+
+
+@pytest.mark.parametrize(
+    ("candidate", "framework", "app_kind", "expected"),
+    [
+        ({"server": "uvicorn", "kind": "asgi"}, "fastapi", None, "asgi"),
+        ({"server": "daphne", "kind": "asgi"}, "django", None, "asgi"),
+        ({"server": "gunicorn", "kind": "asgi"}, "fastapi", None, "asgi"),  # -k uvicorn...
+        ({"server": "uvicorn.run"}, "fastapi", None, "asgi"),  # python main.py
+        ({"server": "gunicorn", "kind": "wsgi"}, "django", None, "wsgi"),
+        ({"server": "django-runserver", "kind": "wsgi"}, "django", None, "wsgi"),
+        ({}, "flask", "wsgi", "wsgi"),
+        ({}, "starlette", None, "asgi"),
+    ],
+)
+def test_the_interface_is_what_the_repo_serves(
+    candidate: dict[str, Any], framework: str, app_kind: str | None, expected: str
+) -> None:
+    kind, why = interface(candidate, inventory_with(framework=framework), app_kind)
+    assert kind == expected and why
+
+
+def test_runserver_with_channels_is_asgi() -> None:
+    found = inventory_with("channels==3.0.4", framework="django")
+    assert interface({"server": "django-runserver", "kind": "wsgi"}, found, None)[0] == "asgi"
+
+
+def test_an_unknown_interface_stops_with_the_answer() -> None:
+    with pytest.raises(StepError, match=r"--set start_command='uvicorn MODULE:APP'"):
+        interface({}, inventory_with(), None)
+
+
+def django_repo(tmp_path: Path, *modules: str) -> Path:
+    (tmp_path / "site").mkdir()
+    for module in modules:
+        (tmp_path / "site" / f"{module}.py").write_text("application = None\n")
+    return tmp_path
+
+
+def test_django_runs_its_wsgi_or_asgi_module_as_its_server_does(tmp_path: Path) -> None:
+    repo = django_repo(tmp_path, "wsgi", "asgi")
+    # The code reader came across asgi.py first; gunicorn or runserver runs wsgi.py.
+    assert app_object("site.asgi:application", False, "wsgi", repo, "")[0] == (
+        "site.wsgi:application"
+    )
+    assert app_object("site.wsgi:application", False, "asgi", repo, "")[0] == (
+        "site.asgi:application"
+    )
+    # A module the start command names is never swapped.
+    assert app_object("site.asgi:application", True, "asgi", repo, "")[0] == (
+        "site.asgi:application"
+    )
+
+
+def test_django_without_the_module_its_server_needs_stops(tmp_path: Path) -> None:
+    repo = django_repo(tmp_path, "asgi")
+    with pytest.raises(StepError, match=r"as WSGI, but only site\.asgi:application was found"):
+        app_object("site.asgi:application", False, "wsgi", repo, "")
+    with pytest.raises(StepError, match="cannot tell which app object"):
+        app_object("", False, "wsgi", repo, "")
+
+
+@pytest.mark.parametrize(
+    ("dependencies", "expected"),
+    [
+        ((), [UVICORN_WORKER, UVICORN]),
+        (("uvicorn[standard]==0.30.0",), [UVICORN_WORKER_BEFORE_0_36]),
+        (("uvicorn==0.38.0",), [UVICORN_WORKER]),
+        (("uvicorn>=0.20",), [UVICORN_WORKER]),  # pip resolves it to one the worker takes
+        (("uvicorn>=0.18.2,<0.19.0",), [UVICORN_WORKER_BEFORE_0_36]),  # Poetry's ^0.18.2
+        (("uvicorn~=0.29.0",), [UVICORN_WORKER_BEFORE_0_36]),
+        (("uvicorn<0.36",), [UVICORN_WORKER_BEFORE_0_36]),
+        (("uvicorn>=0.30,!=0.31.0",), [UVICORN_WORKER]),
+        (("channels==3.0.4", "uvicorn==0.38.0"), [UVICORN_WORKER, WEBSOCKETS]),
+    ],
+)
+def test_the_asgi_worker_fits_the_uvicorn_the_app_pins(
+    dependencies: tuple[str, ...], expected: list[str]
+) -> None:
+    assert server_requirements("asgi", inventory_with(*dependencies)) == expected
+    assert server_requirements("wsgi", inventory_with(*dependencies)) == []
+
+
+ENV_VARS = [
+    {"name": "DATABASE_URL", "default": "postgresql://app:pw@localhost:5432/app"},
+    {"name": "DB_HOST", "default": "localhost"},
+    {"name": "DB_PORT", "default": "5432"},
+    {"name": "DB_PASSWORD"},
+    {"name": "CELERY_BROKER_URL", "default": None},
+    {"name": "REDIS_URL", "default": "redis://localhost:6379/0"},
+    {"name": "SECRET_KEY"},
+]
+
+
+def test_each_service_reads_the_variables_local_env_wires_to_it() -> None:
+    kinds = ["postgres", "redis"]
+    variables = backing_variables(ENV_VARS, kinds)
+    assert {kind: [(v["name"], v["part"]) for v in found] for kind, found in variables.items()} == {
+        "postgres": [("DATABASE_URL", "url"), ("DB_HOST", "host"), ("DB_PORT", "port")],
+        "redis": [("CELERY_BROKER_URL", "url"), ("REDIS_URL", "url")],
+    }
+    # The same decision as local.env's: every variable named here points at that service.
+    wired = {entry.name: entry.value for entry in local_env(ENV_VARS, kinds)}
+    assert wired["DATABASE_URL"] and "@postgres:5432/" in wired["DATABASE_URL"]
+    assert (wired["DB_HOST"], wired["CELERY_BROKER_URL"]) == ("postgres", "redis://redis:6379/0")
+
+
+def test_the_rendered_defaults_carry_no_credentials() -> None:
+    found = {"config": {"env_vars": ENV_VARS}}
+    services = [{"kind": "postgres", "section": ""}, {"kind": "redis", "section": ""}]
+    postgres, redis = backing_addresses(found, services)
+    assert (postgres["kind"], postgres["port"], redis["port"]) == ("postgres", 5432, 6379)
+    assert postgres["variables"][0] == {
+        "name": "DATABASE_URL",
+        "part": "url",
+        "default": "postgresql://localhost:5432/app",
+    }
+
+
+def test_the_fastapi_fixture_is_served_as_asgi_with_the_worker_its_uvicorn_takes() -> None:
+    found = collect(FIXTURES / "fastapi-app").to_dict()
+    runtime = runtime_answers(
+        found, [{"kind": "redis", "section": ""}], {}, FIXTURES / "fastapi-app"
+    )
+    assert runtime["interface"] == "asgi"
+    assert runtime["app"] == "api.main:app"
+    assert runtime["worker_class"] == "uvicorn_worker.UvicornWorker"
+    assert runtime["requirements"] == [UVICORN_WORKER_BEFORE_0_36]  # it pins uvicorn 0.30
+    assert runtime["backing"][0]["variables"] == [
+        {"name": "REDIS_URL", "part": "url", "default": "redis://localhost:6379/0"}
+    ]
+
+
+def test_a_uvicorn_older_than_any_worker_stops_with_one_line() -> None:
+    with pytest.raises(StepError, match=r"pins uvicorn==0\.13\.4, and gunicorn's uvicorn worker"):
+        server_requirements("asgi", inventory_with("uvicorn==0.13.4"))
+
+
+def django_project(root: Path, web: str) -> Path:
+    """A Django project with both entry modules, started by the Procfile line web."""
+    (root / "mysite").mkdir(parents=True)
+    (root / "mysite" / "__init__.py").write_text("")
+    (root / "mysite" / "settings.py").write_text('SECRET_KEY = "x"\nROOT_URLCONF = "mysite.urls"\n')
+    (root / "mysite" / "urls.py").write_text("urlpatterns = []\n")
+    for kind in ("asgi", "wsgi"):
+        (root / "mysite" / f"{kind}.py").write_text(
+            "import os\n\n"
+            f"from django.core.{kind} import get_{kind}_application\n\n"
+            'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")\n'
+            f"application = get_{kind}_application()\n"
+        )
+    (root / "manage.py").write_text(
+        "import os\nimport sys\n\n"
+        'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")\n'
+        "from django.core.management import execute_from_command_line\n\n"
+        "execute_from_command_line(sys.argv)\n"
+    )
+    (root / "requirements.txt").write_text("django==5.2.19\ngunicorn==23.0.0\nuvicorn==0.38.0\n")
+    (root / "Procfile").write_text(f"web: {web}\n")
+    return legacy_copy(root.with_name("repo"), root)
+
+
+@pytest.mark.parametrize(
+    ("web", "module", "worker"),
+    [
+        ("python manage.py runserver 0.0.0.0:$PORT", "mysite.wsgi", '"gthread"'),
+        ("uvicorn mysite.asgi:application --host 0.0.0.0", "mysite.asgi", '"uvicorn_worker'),
+    ],
+)
+def test_django_plus_one_wraps_the_entry_its_server_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, web: str, module: str, worker: str
+) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    repo = django_project(tmp_path / "mysite-repo", web)
+    migrate(repo, "+1", out=lambda line: None)
+    assert (
+        f"from {module} import application as legacy_application"
+        in (repo / "kubestep_app.py").read_text()
+    )
+    assert f"worker_class = {worker}" in (repo / "kubestep_gunicorn.py").read_text()
