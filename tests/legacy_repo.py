@@ -19,6 +19,15 @@ GIT_IDENTITY = {
 }
 
 
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """A repo tree of its own for one shape: {relative path: text}."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
 def git(repo: Path, *arguments: str) -> str:
     result = subprocess.run(
         ["git", "-C", str(repo), *arguments],

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from kubestep.inventory import collect
+from tests.legacy_repo import write_tree
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inventory"
 
@@ -30,14 +31,6 @@ def test_generic_section_takes_the_kind_of_the_installed_client() -> None:
     assert postgres.kind == "postgres" and postgres.evidence[0].source == "requirements.txt:2"
 
 
-def _tree(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
-
-
 # A frozen requirements file: celery drags kombu and amqp along whatever its broker is.
 FROZEN_CELERY = "amqp==5.2.0\ncelery==5.3.6\nflask==3.0.3\nkombu==5.3.4\nredis==5.0.1\n"
 
@@ -47,7 +40,7 @@ def kinds(root: Path) -> dict[str, list[str]]:
 
 
 def test_a_broker_url_on_redis_means_no_rabbitmq(tmp_path: Path) -> None:
-    root = _tree(
+    root = write_tree(
         tmp_path,
         {
             "requirements.txt": FROZEN_CELERY,
@@ -66,12 +59,12 @@ def test_a_broker_url_on_redis_means_no_rabbitmq(tmp_path: Path) -> None:
 
 
 def test_celery_without_a_broker_url_uses_its_default_broker(tmp_path: Path) -> None:
-    root = _tree(tmp_path, {"requirements.txt": "celery==5.3.6\nkombu==5.3.4\n"})
+    root = write_tree(tmp_path, {"requirements.txt": "celery==5.3.6\nkombu==5.3.4\n"})
     assert kinds(root) == {"rabbitmq": ["celery==5.3.6: Celery's default broker"]}
 
 
 def test_kombu_imported_by_the_code_is_the_apps_own_choice(tmp_path: Path) -> None:
-    root = _tree(
+    root = write_tree(
         tmp_path,
         {"requirements.txt": FROZEN_CELERY, "jobs.py": "import kombu\nimport redis\n"},
     )
@@ -79,7 +72,7 @@ def test_kombu_imported_by_the_code_is_the_apps_own_choice(tmp_path: Path) -> No
 
 
 def test_celery_redis_extra_and_compose_images_name_the_service(tmp_path: Path) -> None:
-    root = _tree(
+    root = write_tree(
         tmp_path,
         {
             "requirements.txt": "celery[redis]==5.3.6\nasyncpg==0.29.0\n",
@@ -99,7 +92,7 @@ def test_celery_redis_extra_and_compose_images_name_the_service(tmp_path: Path) 
 
 
 def test_urls_from_the_apps_own_container_env_and_literals(tmp_path: Path) -> None:
-    root = _tree(
+    root = write_tree(
         tmp_path,
         {
             "requirements.txt": "flask==3.0.3\n",

@@ -9,17 +9,9 @@ import yaml
 from kubestep.inventory import collect
 from kubestep.migrate import migrate
 from kubestep.writable import mounts, working_directory
-from tests.legacy_repo import GIT_IDENTITY, legacy_copy
+from tests.legacy_repo import GIT_IDENTITY, legacy_copy, write_tree
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inventory"
-
-
-def _tree(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def written(root: Path) -> list[tuple[str, str, str]]:
@@ -27,7 +19,7 @@ def written(root: Path) -> list[tuple[str, str, str]]:
 
 
 def test_paths_built_from_file_and_base_dir_names(tmp_path: Path) -> None:
-    root = _tree(
+    root = write_tree(
         tmp_path,
         {
             "site/core/__init__.py": "",
@@ -60,7 +52,7 @@ def test_paths_built_from_file_and_base_dir_names(tmp_path: Path) -> None:
 
 
 def test_a_computed_path_is_not_guessed(tmp_path: Path) -> None:
-    root = _tree(
+    root = write_tree(
         tmp_path,
         {"app.py": "import logging, os\nlogging.FileHandler(os.environ['LOG_FILE'])\n"},
     )
@@ -68,7 +60,7 @@ def test_a_computed_path_is_not_guessed(tmp_path: Path) -> None:
 
 
 def test_mounts_keep_code_read_only(tmp_path: Path) -> None:
-    root = _tree(
+    root = write_tree(
         tmp_path,
         {
             "shop/__init__.py": "",
