@@ -39,11 +39,6 @@ def catalog_health_cmd(kind: str) -> str:
     return test[1] if test[0] == "CMD-SHELL" else shlex.join(test[1:])
 
 
-def catalog_env(kind: str) -> list[str]:
-    """The compose service's environment from the catalog, as `docker run -e` options."""
-    return [f"-e{key}={value}" for key, value in CATALOG[kind].environment.items()]
-
-
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["docker", *args], capture_output=True, text=True, timeout=120, check=check
@@ -256,12 +251,23 @@ def test_redis_answers_ping_from_another_container(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.docker
-def test_mariadb_creates_the_app_user_and_database(sandbox: Sandbox) -> None:
+def test_mariadb_creates_the_app_user_and_database(sandbox: Sandbox, tmp_path: Path) -> None:
+    # The catalog's variables, with passwords that need quoting in SQL and option files.
+    env = {
+        **CATALOG["mysql"].environment,
+        "MYSQL_PASSWORD": 'it\'s "app" #1\\',
+        "MYSQL_ROOT_PASSWORD": "root's #2",
+    }
+    init = tmp_path / "initdb"
+    init.mkdir()
+    (init / "schema.sql").write_text("CREATE TABLE greeting (word VARCHAR(20));\n")
+    init.chmod(0o755)
     db = sandbox.run(
-        "mysql", MARIADB_IMAGE, *catalog_env("mysql"), health_cmd=catalog_health_cmd("mysql")
-    )
+        "mysql", MARIADB_IMAGE, *[f"-e{key}={value}" for key, value in env.items()],
+        "-v", f"{init}:/docker-entrypoint-initdb.d:ro",
+        health_cmd=catalog_health_cmd("mysql"),
+    )  # fmt: skip
     wait_healthy(db)
-    env = CATALOG["mysql"].environment
 
     def query(user: str, password: str, sql: str) -> subprocess.CompletedProcess[str]:
         return sandbox.run_once(
@@ -272,6 +278,8 @@ def test_mariadb_creates_the_app_user_and_database(sandbox: Sandbox) -> None:
     app = query(env["MYSQL_USER"], env["MYSQL_PASSWORD"], "select database(), current_user()")
     assert app.returncode == 0, app.stderr
     assert app.stdout.split() == [env["MYSQL_DATABASE"], f"{env['MYSQL_USER']}@%"]
+    table = query(env["MYSQL_USER"], env["MYSQL_PASSWORD"], "show tables")
+    assert table.stdout.split() == ["greeting"], table.stderr
     wrong = query(env["MYSQL_USER"], "wrong", "select 1")
     assert wrong.returncode != 0
     assert f"Access denied for user '{env['MYSQL_USER']}'" in wrong.stderr

@@ -134,8 +134,10 @@ create_accounts() {
         fi
         echo "FLUSH PRIVILEGES;"
     } | mariadb --no-defaults --socket="$SOCKET" --user=root
-    # umask: the file holds root's password.
-    (umask 077 && printf '[client]\npassword=%s\n' "$MYSQL_ROOT_PASSWORD" >"$SETUP_DIR/client.cnf")
+    # Quoted: a # would start a comment. umask: the file holds root's password.
+    local quoted=${MYSQL_ROOT_PASSWORD//\\/\\\\}
+    quoted=${quoted//\"/\\\"}
+    (umask 077 && printf '[client]\npassword="%s"\n' "$quoted" >"$SETUP_DIR/client.cnf")
 }
 
 run_init_scripts() {
