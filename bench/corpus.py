@@ -57,11 +57,15 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_NAME": "kubestep corpus",
     "GIT_COMMITTER_EMAIL": "corpus@kubestep.invalid",
 }
-# Images built on this machine (inv base-image, inv local-images); none is ever pulled.
+# Images built on this machine (inv base-image, inv local-images); none is ever pulled. The
+# bench may run another checkout than its own, so these are spelled out, not imported.
 LOCAL_IMAGES = {
     "BASE_IMAGE": "kubestep-local/python:3.11-bookworm",
     "POSTGRES_IMAGE": "kubestep-local/postgres:15",
+    "MYSQL_IMAGE": "kubestep-local/mariadb:10.11",
     "REDIS_IMAGE": "kubestep-local/redis:7",
+    "MEMCACHED_IMAGE": "kubestep-local/memcached:1.6",
+    "RABBITMQ_IMAGE": "kubestep-local/rabbitmq:3.10",
 }
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 LOCAL_PYTHON = "3.11"  # the Python of BASE_IMAGE; a repo that needs another is not kubestep's fault

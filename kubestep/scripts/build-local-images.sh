@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Build the backing services that compose tests need (PostgreSQL, Redis) from Debian
-# packages on top of the local base image: nothing can be pulled from a registry here.
+# Build backing services' images (PostgreSQL, MariaDB, Redis, memcached, RabbitMQ) from
+# Debian packages on top of the local base image: nothing can be pulled from a registry here.
+# Each one takes the official image's environment variables; kubestep/catalog.py names them.
 #
-# usage: build-local-images.sh [postgres] [redis]   (default: all)
+# usage: build-local-images.sh [NAME...]   (default: all)
+#        build-local-images.sh --list      (each name and its tag)
 # env:   FORCE=1 rebuilds images that are present; BASE_IMAGE overrides the base.
 set -euo pipefail
 
@@ -10,12 +12,24 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 images_dir=$(cd "$here/../images" && pwd)
 base_image=${BASE_IMAGE:-kubestep-local/python:3.11-bookworm}
 
+# name -> tag; the tag says the version Debian bookworm packages.
+declare -A tags=(
+    [postgres]=kubestep-local/postgres:15
+    [mariadb]=kubestep-local/mariadb:10.11
+    [redis]=kubestep-local/redis:7
+    [memcached]=kubestep-local/memcached:1.6
+    [rabbitmq]=kubestep-local/rabbitmq:3.10
+)
+all_names=(postgres mariadb redis memcached rabbitmq)
+
 image_tag() {
-    case "$1" in
-        postgres) echo kubestep-local/postgres:15 ;;
-        redis) echo kubestep-local/redis:7 ;;
-        *) echo "error: unknown image '$1' (valid: postgres, redis)" >&2; return 1 ;;
-    esac
+    if [[ -z $1 || -z ${tags[$1]:-} ]]; then
+        local valid
+        valid=$(printf ', %s' "${all_names[@]}")
+        echo "error: unknown image '$1' (valid: ${valid:2})" >&2
+        return 1
+    fi
+    echo "${tags[$1]}"
 }
 
 run() {
@@ -36,9 +50,16 @@ without_builder_banner() {
     '
 }
 
+if [ "${1:-}" = --list ]; then
+    for name in "${all_names[@]}"; do
+        echo "$name ${tags[$name]}"
+    done
+    exit 0
+fi
+
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-    names=(postgres redis)
+    names=("${all_names[@]}")
 fi
 # Check every name before building anything.
 for name in "${names[@]}"; do
