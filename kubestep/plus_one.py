@@ -201,6 +201,9 @@ def backing_addresses(
     ]
 
 
+_DEFAULT_CALLABLE_SERVERS = {"gunicorn", "uwsgi"}
+
+
 def runtime_answers(
     inventory: dict[str, Any],
     services: list[dict[str, str]],
@@ -213,6 +216,8 @@ def runtime_answers(
     entry_app = (inventory.get("entrypoint") or {}).get("app") or {}
     from_command = bool(candidate.get("app"))
     app = candidate.get("app") or entry_app.get("value") or ""
+    if from_command and ":" not in app and candidate.get("server") in _DEFAULT_CALLABLE_SERVERS:
+        app += ":application"  # `gunicorn myproject.wsgi`: both servers' default callable
     app_kind = entry_app.get("kind") if not from_command else None
     kind, why = interface(candidate, inventory, app_kind)
     workdir = working_directory(candidate, app, target)

@@ -22,7 +22,7 @@ from kubestep.plus_one import (
     runtime_answers,
     server_requirements,
 )
-from tests.legacy_repo import GIT_IDENTITY, legacy_copy
+from tests.legacy_repo import GIT_IDENTITY, legacy_copy, write_tree
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inventory"
 
@@ -211,3 +211,19 @@ def test_django_plus_one_wraps_the_entry_its_server_runs(
         in (repo / "kubestep_app.py").read_text()
     )
     assert f"worker_class = {worker}" in (repo / "kubestep_gunicorn.py").read_text()
+
+
+def test_a_module_without_a_callable_is_the_servers_default_application(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path,
+        {
+            "requirements.txt": "Django==4.2.3\ngunicorn==21.2.0\n",
+            "Procfile": "web: gunicorn shop.wsgi --log-file -\n",
+            "shop/__init__.py": "",
+            "shop/wsgi.py": "from django.core.wsgi import get_wsgi_application\n"
+            "application = get_wsgi_application()\n",
+        },
+    )
+    runtime = runtime_answers(collect(root).to_dict(), [], {}, root)
+    assert runtime["app"] == "shop.wsgi:application"
+    assert runtime["interface"] == "wsgi"
