@@ -80,3 +80,12 @@ def test_summary_has_a_section_per_topic_with_sources() -> None:
     for title in ("Service", "Configuration", "Backing services", "Checks", "Warnings"):
         assert f"\n{title}\n" in f"\n{text}"
     assert "[nagios/billing.cfg:33]" in text
+
+
+def test_every_fixture_round_trips_also_facts_that_are_none() -> None:
+    # A config file found by its env variable only has no path: to_dict drops the None.
+    for fixture in sorted(path for path in FIXTURES.iterdir() if path.is_dir()):
+        inventory = collect(fixture)
+        assert Inventory.from_dict(inventory.to_dict()) == inventory, fixture.name
+    found = Inventory.from_dict({"config": {"files": [{"source": "app.py:3", "env_var": "X"}]}})
+    assert found.config.files[0].path is None

@@ -56,6 +56,8 @@ def from_plain(kind: Any, data: Any, where: str) -> Any:
             for name in hints
             if name in data
         }
+        # to_plain drops None: a field that must be given but may be None comes back as None.
+        values.update({name: None for name in _optional_required(kind) if name not in data})
         try:
             return kind(**values)
         except TypeError as error:
@@ -67,3 +69,16 @@ def from_plain(kind: Any, data: Any, where: str) -> Any:
 def _hints(kind: type) -> dict[str, Any]:
     hints = typing.get_type_hints(kind)
     return {item.name: hints[item.name] for item in dataclasses.fields(kind)}
+
+
+@cache
+def _optional_required(kind: type) -> tuple[str, ...]:
+    """Fields without a default whose type admits None (`path: str | None`)."""
+    hints = _hints(kind)
+    return tuple(
+        item.name
+        for item in dataclasses.fields(kind)
+        if item.default is dataclasses.MISSING
+        and item.default_factory is dataclasses.MISSING
+        and type(None) in typing.get_args(hints[item.name])
+    )
