@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from kubestep.inventory import collect
 from kubestep.local_env import PLACEHOLDER, local_env
 
@@ -86,4 +88,97 @@ def test_a_log_to_stdout_switch_is_on_and_a_dereferenced_read_is_required(tmp_pa
     assert by_name(env_vars, []) == {
         "ALLOWED_HOSTS": PLACEHOLDER.format(name="ALLOWED_HOSTS"),
         "LOG_TO_STDOUT": "1",
+    }
+
+
+def test_wiring_from_the_setting_fed_the_default_scheme_and_libpq_names() -> None:
+    env_vars = [
+        {"name": "CONN", "feeds": "SQLALCHEMY_DATABASE_URI", "source": "a.py:1"},
+        {"name": "LEGACY_AT", "feeds": "DATABASES.legacy.HOST", "source": "a.py:2"},
+        {"name": "QUEUE", "default": "redis://localhost:6379/1", "source": "a.py:3"},
+        {"name": "SQL_ENGINE", "default": "django.db.backends.sqlite3", "source": "a.py:4"},
+        {"name": "SQL_DATABASE", "default": "db.sqlite3", "source": "a.py:5"},
+        {"name": "PGHOST", "required": True, "source": "a.py:6"},
+        {"name": "PGDATABASE", "required": True, "source": "a.py:7"},
+        {"name": "STORE", "default": "mysql+pymysql://localhost/x", "source": "a.py:8"},
+        {"name": "CACHE_REDIS_URL", "source": "a.py:9"},
+        {"name": "TITLE", "feeds": "DATABASES.default.OPTIONS.title", "source": "a.py:10"},
+    ]
+    assert by_name(env_vars, ["postgres", "redis"]) == {
+        "CONN": "postgresql://app:local-only-password@postgres:5432/app",
+        "LEGACY_AT": "postgres",
+        "QUEUE": "redis://redis:6379/0",
+        "SQL_ENGINE": "django.db.backends.postgresql",
+        "SQL_DATABASE": "app",
+        "PGHOST": "postgres",
+        "PGDATABASE": "app",
+        "STORE": "mysql+pymysql://localhost/x",  # no MySQL service: the code's default
+        "CACHE_REDIS_URL": "redis://redis:6379/0",
+        "TITLE": None,
+    }
+    assert by_name(env_vars[3:4], ["mysql"])["SQL_ENGINE"] == "django.db.backends.mysql"
+    assert by_name(env_vars[3:4], [])["SQL_ENGINE"] == "django.db.backends.sqlite3"
+
+
+def test_kinds_the_catalog_runs_are_wired_and_others_are_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kubestep import local_env as module
+    from kubestep.catalog import CATALOG, BackingService
+
+    env_vars = [
+        {"name": "MONGO_URI", "required": True, "source": "a.py:1"},
+        {"name": "ELASTICSEARCH_URL", "source": "a.py:2"},
+    ]
+    # Not run by compose yet: left to the user, never pointed at a service that is not there.
+    assert by_name(env_vars, ["mongodb"])["MONGO_URI"] == PLACEHOLDER.format(name="MONGO_URI")
+    catalog = dict(CATALOG)
+    for kind, url in (
+        ("mongodb", "mongodb://mongodb:27017/app"),
+        ("elasticsearch", "http://es:9200"),
+    ):
+        catalog[kind] = BackingService(kind, f"{kind.upper()}_IMAGE", kind, 1, [], local_url=url)
+    monkeypatch.setattr(module, "CATALOG", catalog)
+    assert by_name(env_vars, ["mongodb", "elasticsearch"]) == {
+        "MONGO_URI": "mongodb://mongodb:27017/app",
+        "ELASTICSEARCH_URL": "http://es:9200",
+    }
+
+
+def test_a_config_class_selector_names_the_class_for_a_local_run() -> None:
+    choices = ["config.Base", "config.DevelopmentConfig", "config.ProductionConfig"]
+    entries = local_env(
+        [{"name": "APP_SETTINGS", "required": True, "choices": choices, "source": "app.py:3"}], []
+    )
+    assert [(e.name, e.value, e.unset) for e in entries] == [
+        ("APP_SETTINGS", "config.DevelopmentConfig", False)
+    ]
+    both = ["config.DevConfig", "config.LocalConfig", "config.LiveConfig"]
+    entries = local_env(
+        [{"name": "APP_SETTINGS", "required": True, "choices": both, "source": "app.py:3"}], []
+    )
+    assert entries[0].unset and "config.DevConfig, config.LocalConfig" in entries[0].why
+    default = [{"name": "CONFIG", "default": "config.LiveConfig", "choices": both, "source": "x"}]
+    assert by_name(default, []) == {"CONFIG": "config.LiveConfig"}  # the code's own choice
+
+
+def test_a_pydantic_app_gets_its_database_url_and_a_local_secret(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("fastapi\nasyncpg\npydantic<2\n")
+    (tmp_path / "settings.py").write_text(
+        "from pydantic import BaseSettings, SecretStr\n"
+        "class AppSettings(BaseSettings):\n"
+        "    database_url: str\n"
+        "    jwt_secret: SecretStr\n"
+        "    upstream_api: str\n"
+        "    title: str = 'shop'\n"
+    )
+    env_vars = [
+        {"name": e.name, "default": e.default, "required": e.required, "source": e.source}
+        for e in collect(tmp_path).config.env_vars
+    ]
+    assert by_name(env_vars, ["postgres"]) == {
+        "DATABASE_URL": "postgresql://app:local-only-password@postgres:5432/app",
+        "JWT_SECRET": "local-only-jwt-secret",
+        "UPSTREAM_API": PLACEHOLDER.format(name="UPSTREAM_API"),
+        "TITLE": "shop",
     }
