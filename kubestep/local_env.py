@@ -183,50 +183,55 @@ def local_env(env_vars: list[dict[str, Any]], backing_kinds: list[str]) -> list[
     seen: set[str] = set()
     for variable in env_vars:
         name = str(variable.get("name", ""))
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name) or name in seen:
-            continue
-        seen.add(name)
-        default = variable.get("default")
-        required = bool(variable.get("required"))
-        where = variable.get("source", "?")
-        wired = _backing_value(name, default, backing_kinds, variable.get("feeds"))
-        choices = [str(choice) for choice in variable.get("choices") or []]
-        selected = _selected_class(choices) if default is None else None
-        if _STDOUT_SWITCH.match(name) and default in (None, "", False, "0", "false", "False"):
-            why = f"logs go to stdout in a container, whose root is read-only (read at {where})"
-            entries.append(Entry(name, "1", why))
-        elif selected is not None:
-            why = f"the config class for a local run, among {', '.join(choices)} (read at {where})"
-            entries.append(Entry(name, selected, why, required))
-        elif wired is not None:
-            entries.append(Entry(name, wired[0], f"{wired[1]} (read at {where})", required))
-        elif secret_key(name):
-            value = f"local-only-{name.lower().replace('_', '-')}" if required else None
-            why = (
-                "a secret: a local-only value"
-                if required
-                else "a secret: the code's default applies"
-                if default is not None
-                else "a secret, optional"
-            )
-            entries.append(Entry(name, value, f"{why} (read at {where})", required))
-        elif isinstance(default, str):
-            entries.append(Entry(name, default, f"the code's default (read at {where})"))
-        elif default is not None:  # os.environ.get("DEBUG", False): the string "False" differs
-            entries.append(
-                Entry(name, None, f"the code's default is {default!r} (read at {where})")
-            )
-        elif required:
-            among = f" to one of {', '.join(choices)}" if choices else ""
-            entries.append(
-                Entry(
-                    name,
-                    PLACEHOLDER.format(name=name),
-                    f"required, no default (read at {where}): set it{among}",
-                    True,
-                    unset=True,
-                )
-            )
-        else:
-            entries.append(Entry(name, None, f"optional, no default (read at {where})"))
+        if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name) and name not in seen:
+            seen.add(name)
+            entries.append(_entry(name, variable, backing_kinds))
     return entries
+
+
+def _entry(name: str, variable: dict[str, Any], backing_kinds: list[str]) -> Entry:
+    default = variable.get("default")
+    required = bool(variable.get("required"))
+    where = f"read at {variable.get('source', '?')}"
+    choices = [str(choice) for choice in variable.get("choices") or []]
+    example = variable.get("example") or {}
+    if choices and example.get("value") not in choices:
+        example = {}  # a selector's sample must name one of its classes
+    selected = _selected_class(choices) if default is None and not example else None
+    wired = _backing_value(name, default, backing_kinds, variable.get("feeds"))
+    if _STDOUT_SWITCH.match(name) and default in (None, "", False, "0", "false", "False"):
+        why = "logs go to stdout in a container, whose root is read-only"
+        return Entry(name, "1", f"{why} ({where})")
+    if selected is not None:
+        why = f"the config class for a local run, among {', '.join(choices)}"
+        return Entry(name, selected, f"{why} ({where})", required)
+    if wired is not None:
+        return Entry(name, wired[0], f"{wired[1]} ({where})", required)
+    if secret_key(name):
+        return _secret(name, default, required, where)
+    if isinstance(default, str):
+        return Entry(name, default, f"the code's default ({where})")
+    if (required or choices) and default is None and example.get("value"):
+        why = f"the repo's sample for development, {example.get('source')}"
+        return Entry(name, str(example["value"]), f"{why} ({where})", required)
+    if required and str(variable.get("feeds") or "").endswith("ALLOWED_HOSTS"):
+        # Django answers 400 to a host it does not allow; "*" needs no separator.
+        why = "Django's ALLOWED_HOSTS: any host, for a local run"
+        return Entry(name, "*", f"{why} ({where})", required)
+    if default is not None:  # os.environ.get("DEBUG", False): the string "False" differs
+        return Entry(name, None, f"the code's default is {default!r} ({where})")
+    if required:
+        among = f" to one of {', '.join(choices)}" if choices else ""
+        why = f"required, no default ({where}): set it{among}"
+        return Entry(name, PLACEHOLDER.format(name=name), why, True, unset=True)
+    return Entry(name, None, f"optional, no default ({where})")
+
+
+def _secret(name: str, default: Any, required: bool, where: str) -> Entry:
+    """A secret gets a local-only value when the code needs one, never one that looks real."""
+    if required:
+        value = f"local-only-{name.lower().replace('_', '-')}"
+        return Entry(name, value, f"a secret: a local-only value ({where})", True)
+    if default is not None:
+        return Entry(name, None, f"a secret: the code's default applies ({where})")
+    return Entry(name, None, f"a secret, optional ({where})")

@@ -182,3 +182,40 @@ def test_a_pydantic_app_gets_its_database_url_and_a_local_secret(tmp_path: Path)
         "UPSTREAM_API": PLACEHOLDER.format(name="UPSTREAM_API"),
         "TITLE": "shop",
     }
+
+
+def test_required_values_from_the_repos_own_development_sample(tmp_path: Path) -> None:
+    (tmp_path / "config.py").write_text(
+        "import os\n"
+        "class Config:\n"
+        "    FEED = os.environ['FEED_ADDRESS']\n"
+        "    HOSTS = os.environ.get('SITE_HOSTS').split(',')\n"
+        "    TOKEN = os.environ['UPSTREAM_TOKEN']\n"
+        "    CHANNEL = os.environ['CHANNEL']\n"
+        "class LocalConfig(Config):\n"
+        "    DEBUG = True\n"
+        "class DevConfig(Config):\n"
+        "    DEBUG = True\n"
+    )
+    (tmp_path / "web.py").write_text(
+        "import os\nimport flask\napp = flask.Flask(__name__)\n"
+        "app.config.from_object(os.environ['APP_CLASS'])\n"
+        "ALLOWED_HOSTS = os.environ['WEB_HOSTS'].split()\n"
+    )
+    (tmp_path / ".env.example").write_text(
+        "# for development\n"
+        "export FEED_ADDRESS='http://localhost:9000/feed'  \n"
+        "UPSTREAM_TOKEN=abc123secretvalue\n"
+        "APP_CLASS=config.DevConfig\n"
+        "CHANNEL=$OTHER\n"
+    )
+    (tmp_path / ".env.prod").write_text("SITE_HOSTS=shop.example.com\nCHANNEL=live\n")
+    env_vars = collect(tmp_path).to_dict()["config"]["env_vars"]
+    assert by_name(env_vars, []) == {
+        "FEED_ADDRESS": "http://localhost:9000/feed",
+        "SITE_HOSTS": PLACEHOLDER.format(name="SITE_HOSTS"),  # production's value is not local
+        "UPSTREAM_TOKEN": "local-only-upstream-token",  # never a sample's secret
+        "CHANNEL": PLACEHOLDER.format(name="CHANNEL"),  # a reference, not a value
+        "APP_CLASS": "config.DevConfig",  # the sample picks among two local classes
+        "WEB_HOSTS": "*",
+    }

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubestep.inventory import settings_classes
+from kubestep.inventory import env_files, settings_classes
 from kubestep.inventory.model import ConfigFile, EnvVar, Inventory
 from kubestep.inventory.python_code import module_name
 from kubestep.inventory.tree import SourceTree, at
@@ -52,6 +52,9 @@ def read(tree: SourceTree) -> CodeConfig:
     classes = _config_classes(tree, tests) if selectors else []
     for item in selectors:
         item.choices = classes
+    samples = env_files.examples(tree)
+    for item in result.found.config.env_vars:
+        item.example = samples.get(item.name)
     return result
 
 
