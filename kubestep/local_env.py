@@ -208,7 +208,9 @@ def _entry(name: str, variable: dict[str, Any], backing_kinds: list[str]) -> Ent
     if wired is not None:
         return Entry(name, wired[0], f"{wired[1]} ({where})", required)
     if secret_key(name):
-        return _secret(name, default, required, where)
+        # Django refuses an empty SECRET_KEY, Flask's sessions need one: a local run gets one.
+        signs = str(variable.get("feeds") or "").rsplit(".", 1)[-1] == "SECRET_KEY"
+        return _secret(name, default, required or (signs and default is None), where)
     if isinstance(default, str):
         return Entry(name, default, f"the code's default ({where})")
     if (required or choices) and default is None and example.get("value"):

@@ -219,3 +219,14 @@ def test_required_values_from_the_repos_own_development_sample(tmp_path: Path) -
         "APP_CLASS": "config.DevConfig",  # the sample picks among two local classes
         "WEB_HOSTS": "*",
     }
+
+
+def test_a_framework_signing_key_without_default_gets_a_local_only_value() -> None:
+    env_vars = [
+        {"name": "DJANGO_KEY_SECRET", "feeds": "SECRET_KEY", "source": "settings.py:3"},
+        {"name": "API_SECRET", "feeds": "API_SECRET", "source": "settings.py:4"},
+    ]
+    assert by_name(env_vars, []) == {
+        "DJANGO_KEY_SECRET": "local-only-django-key-secret",
+        "API_SECRET": None,  # the code copes without it
+    }
