@@ -205,3 +205,23 @@ def test_django_settings_read_through_environ_dj_database_url_and_decouple(
     }
     assert found["LEGACY_AT"].feeds == "DATABASES.legacy.HOST"
     assert found["SQL_BACKEND"].feeds == "DATABASES.legacy.ENGINE"
+
+
+def test_a_read_that_picks_a_key_of_a_dict_is_no_class_selector(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "config.py": "class LocalConfig:\n    DEBUG = True\nconfigs = {'local': LocalConfig}\n",
+            "web.py": (
+                "import os\n"
+                "import flask\n"
+                "from config import configs\n"
+                "app = flask.Flask(__name__)\n"
+                "app.config.from_object(configs[os.environ['CONFIG_NAME']])\n"
+                "name = os.getenv('CONFIG_CLASS') or 'config.LocalConfig'\n"
+                "app.config.from_object(name)\n"
+            ),
+        },
+    )
+    found = {e.name: e.choices for e in collect(tmp_path).config.env_vars}
+    assert found == {"CONFIG_NAME": [], "CONFIG_CLASS": ["config.LocalConfig"]}

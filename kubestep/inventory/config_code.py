@@ -474,10 +474,10 @@ def _selector_reads(module: ast.Module) -> set[int]:
             continue
         argument = node.args[0]
         values = bound.get(argument.id, []) if isinstance(argument, ast.Name) else [argument]
-        for value in values:
-            for child in ast.walk(value):
-                if _is_env_read(child):
-                    found.add(id(child))
+        for value in values:  # the read is the whole value, or its `or`: not a dict's key
+            for read in value.values if isinstance(value, ast.BoolOp) else [value]:
+                if _is_env_read(read):
+                    found.add(id(read))
     return found
 
 
