@@ -40,8 +40,32 @@ _SERVICE_WORDS: dict[str, tuple[str, ...]] = {
     "rabbit": ("rabbitmq",),
     "rabbitmq": ("rabbitmq",),
     "amqp": ("rabbitmq",),
+    "databases": ("postgres", "mysql"),
+    "caches": ("redis", "memcached"),
+    "mongo": ("mongodb",),
+    "mongodb": ("mongodb",),
+    "elasticsearch": ("elasticsearch",),
+    "elastic": ("elasticsearch",),
+    "es": ("elasticsearch",),
+    "opensearch": ("elasticsearch",),
 }
-_URL_SUFFIXES = ("url", "uri", "dsn", "backend", "location")
+_URL_SUFFIXES = ("url", "uri", "dsn", "backend", "location", "urls", "hosts")
+# A URL default's scheme -> the kind of service it reaches.
+_SCHEMES = {
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "redis": "redis",
+    "rediss": "redis",
+    "memcache": "memcached",
+    "memcached": "memcached",
+    "pymemcache": "memcached",
+    "amqp": "rabbitmq",
+    "mongodb": "mongodb",
+}
+# Django's database engines, for SQL_ENGINE-like variables.
+_ENGINES = {"postgres": "django.db.backends.postgresql", "mysql": "django.db.backends.mysql"}
 # The last word of a name -> the local setting of the service it stands for.
 _PART_SETTINGS = {
     "host": "host",
@@ -75,24 +99,52 @@ class Entry:
 def _kind_for(words: list[str], present: list[str]) -> str | None:
     for word in words:
         for kind in _SERVICE_WORDS.get(word, ()):
-            if kind in present:
+            if kind in present and kind in CATALOG:
                 return kind
     return None
 
 
-def _wiring(name: str, present: list[str]) -> tuple[str, str] | None:
-    """(kind, "url" or the local setting) of the backing service a variable reaches, or None."""
-    words = [word for word in name.lower().split("_") if word]
-    kind = _kind_for(words, present)
-    if kind is None or not words:
-        return None
-    last = words[-1]
-    if last in _URL_SUFFIXES or name.lower() in ("database_url", "redis_url"):
-        return kind, "url"
-    setting = _PART_SETTINGS.get(last)
-    if setting and setting in CATALOG[kind].local_settings:
-        return kind, setting
+def _words(name: str) -> list[str]:
+    return [word for word in re.split(r"[_.\W]+", name.lower()) if word]
+
+
+def _scheme(value: Any) -> str:
+    text = str(value or "")
+    return text.split("://", 1)[0].split("+", 1)[0].lower() if "://" in text else ""
+
+
+# libpq's own variables (psycopg and asyncpg read them too).
+_LIBPQ = {"pghost": "host", "pgport": "port", "pguser": "user", "pgpassword": "password"}
+_LIBPQ["pgdatabase"] = "name"
+
+
+def _wiring(
+    name: str, present: list[str], default: Any = None, feeds: str | None = None
+) -> tuple[str, str] | None:
+    """(kind, "url", "engine" or the local setting) of the backing service a variable reaches,
+    from its name's words, else its URL default's scheme, else the setting it feeds."""
+    if name.lower() in _LIBPQ and "postgres" in present:
+        return "postgres", _LIBPQ[name.lower()]
+    for label in filter(None, (name, feeds)):
+        words = _words(label)
+        kind = _kind_for(words, present)
+        by_scheme = _SCHEMES.get(_scheme(default))
+        if by_scheme in present and by_scheme in CATALOG and (kind is None or label == name):
+            kind = by_scheme  # os.environ.get("QUEUE", "redis://localhost") is Redis
+        if kind is None or not words:
+            continue
+        last = words[-1]
+        if last in _URL_SUFFIXES or _scheme(default) or label.lower() in _WHOLE_URLS:
+            return kind, "url"
+        if last == "engine" or str(default or "").startswith("django.db.backends."):
+            return (kind, "engine") if kind in _ENGINES else None
+        setting = _PART_SETTINGS.get(last)
+        if setting and setting in CATALOG[kind].local_settings:
+            return kind, setting
     return None
+
+
+_WHOLE_URLS = ("database_url", "redis_url")
 
 
 def backing_variables(
@@ -104,7 +156,11 @@ def backing_variables(
     seen: set[str] = set()
     for variable in env_vars:
         name = str(variable.get("name", ""))
-        wired = _wiring(name, backing_kinds) if name not in seen else None
+        wired = (
+            _wiring(name, backing_kinds, variable.get("default"), variable.get("feeds"))
+            if name not in seen
+            else None
+        )
         seen.add(name)
         if wired is not None and wired[1] in ("url", "host", "port"):
             found[wired[0]].append(
@@ -113,29 +169,34 @@ def backing_variables(
     return found
 
 
-def _backing_value(name: str, default: Any, present: list[str]) -> tuple[str, str] | None:
+def _backing_value(
+    name: str, default: Any, present: list[str], feeds: str | None = None
+) -> tuple[str, str] | None:
     """(value, why) for a variable that reaches a backing service, or None."""
-    wired = _wiring(name, present)
+    wired = _wiring(name, present, default, feeds)
     if wired is None:
         return None
     kind, setting = wired
     service = CATALOG[kind]
+    if setting == "engine":
+        return _ENGINES[kind], f"the compose service {kind}: its Django engine"
     if setting == "url":
         url = service.local_url
         scheme = str(default).split("://", 1)[0] if "://" in str(default or "") else ""
-        if (
-            scheme
-            and kind in ("postgres", "mysql")
-            and scheme.split("+")[0]
-            in (
-                "postgres",
-                "postgresql",
-                "mysql",
-            )
-        ):
+        if scheme and _SCHEMES.get(_scheme(default)) == kind and kind in ("postgres", "mysql"):
             url = scheme + "://" + url.split("://", 1)[1]  # the driver the code names
         return url, f"the compose service {kind}, as a URL"
     return service.local_settings[setting], f"the compose service {kind}: its {setting}"
+
+
+_LOCAL_CLASS = re.compile(r"(^|[^a-z])(dev|development|local)([^a-z]|$)")
+
+
+def _selected_class(choices: list[str]) -> str | None:
+    """The one config class meant for a local run (DevelopmentConfig, LocalConfig), if any."""
+    words = [re.sub(r"([a-z])([A-Z])", r"\1_\2", c.rsplit(".", 1)[-1]).lower() for c in choices]
+    local = [c for c, w in zip(choices, words, strict=True) if _LOCAL_CLASS.search(w)]
+    return local[0] if len(local) == 1 else None
 
 
 def local_env(env_vars: list[dict[str, Any]], backing_kinds: list[str]) -> list[Entry]:
@@ -144,44 +205,57 @@ def local_env(env_vars: list[dict[str, Any]], backing_kinds: list[str]) -> list[
     seen: set[str] = set()
     for variable in env_vars:
         name = str(variable.get("name", ""))
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name) or name in seen:
-            continue
-        seen.add(name)
-        default = variable.get("default")
-        required = bool(variable.get("required"))
-        where = variable.get("source", "?")
-        wired = _backing_value(name, default, backing_kinds)
-        if _STDOUT_SWITCH.match(name) and default in (None, "", False, "0", "false", "False"):
-            why = f"logs go to stdout in a container, whose root is read-only (read at {where})"
-            entries.append(Entry(name, "1", why))
-        elif wired is not None:
-            entries.append(Entry(name, wired[0], f"{wired[1]} (read at {where})", required))
-        elif secret_key(name):
-            value = f"local-only-{name.lower().replace('_', '-')}" if required else None
-            why = (
-                "a secret: a local-only value"
-                if required
-                else "a secret: the code's default applies"
-                if default is not None
-                else "a secret, optional"
-            )
-            entries.append(Entry(name, value, f"{why} (read at {where})", required))
-        elif isinstance(default, str):
-            entries.append(Entry(name, default, f"the code's default (read at {where})"))
-        elif default is not None:  # os.environ.get("DEBUG", False): the string "False" differs
-            entries.append(
-                Entry(name, None, f"the code's default is {default!r} (read at {where})")
-            )
-        elif required:
-            entries.append(
-                Entry(
-                    name,
-                    PLACEHOLDER.format(name=name),
-                    f"required, no default (read at {where}): set it",
-                    True,
-                    unset=True,
-                )
-            )
-        else:
-            entries.append(Entry(name, None, f"optional, no default (read at {where})"))
+        if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name) and name not in seen:
+            seen.add(name)
+            entries.append(_entry(name, variable, backing_kinds))
     return entries
+
+
+def _entry(name: str, variable: dict[str, Any], backing_kinds: list[str]) -> Entry:
+    default = variable.get("default")
+    required = bool(variable.get("required"))
+    where = f"read at {variable.get('source', '?')}"
+    choices = [str(choice) for choice in variable.get("choices") or []]
+    example = variable.get("example") or {}
+    if choices and example.get("value") not in choices:
+        example = {}  # a selector's sample must name one of its classes
+    selected = _selected_class(choices) if default is None and not example else None
+    wired = _backing_value(name, default, backing_kinds, variable.get("feeds"))
+    if _STDOUT_SWITCH.match(name) and default in (None, "", False, "0", "false", "False"):
+        why = "logs go to stdout in a container, whose root is read-only"
+        return Entry(name, "1", f"{why} ({where})")
+    if selected is not None:
+        why = f"the config class for a local run, among {', '.join(choices)}"
+        return Entry(name, selected, f"{why} ({where})", required)
+    if wired is not None:
+        return Entry(name, wired[0], f"{wired[1]} ({where})", required)
+    if secret_key(name):
+        # Django refuses an empty SECRET_KEY, Flask's sessions need one: a local run gets one.
+        signs = str(variable.get("feeds") or "").rsplit(".", 1)[-1] == "SECRET_KEY"
+        return _secret(name, default, required or (signs and default is None), where)
+    if isinstance(default, str):
+        return Entry(name, default, f"the code's default ({where})")
+    if (required or choices) and default is None and example.get("value"):
+        why = f"the repo's sample for development, {example.get('source')}"
+        return Entry(name, str(example["value"]), f"{why} ({where})", required)
+    if required and str(variable.get("feeds") or "").endswith("ALLOWED_HOSTS"):
+        # Django answers 400 to a host it does not allow; "*" needs no separator.
+        why = "Django's ALLOWED_HOSTS: any host, for a local run"
+        return Entry(name, "*", f"{why} ({where})", required)
+    if default is not None:  # os.environ.get("DEBUG", False): the string "False" differs
+        return Entry(name, None, f"the code's default is {default!r} ({where})")
+    if required:
+        among = f" to one of {', '.join(choices)}" if choices else ""
+        why = f"required, no default ({where}): set it{among}"
+        return Entry(name, PLACEHOLDER.format(name=name), why, True, unset=True)
+    return Entry(name, None, f"optional, no default ({where})")
+
+
+def _secret(name: str, default: Any, required: bool, where: str) -> Entry:
+    """A secret gets a local-only value when the code needs one, never one that looks real."""
+    if required:
+        value = f"local-only-{name.lower().replace('_', '-')}"
+        return Entry(name, value, f"a secret: a local-only value ({where})", True)
+    if default is not None:
+        return Entry(name, None, f"a secret: the code's default applies ({where})")
+    return Entry(name, None, f"a secret, optional ({where})")

@@ -7,16 +7,27 @@ default it falls back to, the type it converts to and the file (or env var) it r
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubestep.inventory import env_files, settings_classes
+from kubestep.inventory.env_reads import (
+    env_call,
+    env_scheme,
+    feeds,
+    is_test_file,
+    merge_env_var,
+    or_defaults,
+    reads_without_default,
+    selector_reads,
+    settings_library_call,
+)
 from kubestep.inventory.model import ConfigFile, EnvVar, Inventory
+from kubestep.inventory.python_code import module_name
 from kubestep.inventory.tree import SourceTree, at
 
 READ_TYPES = {"get": "str", "getint": "int", "getfloat": "float", "getboolean": "bool"}
 PARSER_CLASSES = {"ConfigParser", "RawConfigParser", "SafeConfigParser"}
-_ENV_GETTERS = {"getenv", "get", "setdefault"}
 
 
 @dataclass
@@ -39,18 +50,47 @@ class CodeConfig:
 
 def read(tree: SourceTree) -> CodeConfig:
     result = CodeConfig()
+    tests = {rel for rel in tree.python_files() if is_test_file(rel)}
     for rel in tree.python_files():
         module = tree.python(rel)
         if isinstance(module, ast.Module):
-            _ModuleReader(rel, module, result).run()
+            _ModuleReader(rel, module, result, env=rel not in tests).run()
+    for variable in settings_classes.read(tree, tests):
+        merge_env_var(result.found.config.env_vars, variable)
+    selectors = [item for item in result.found.config.env_vars if item.choices]
+    classes = _config_classes(tree, tests) if selectors else []
+    for item in selectors:
+        item.choices = classes
+    samples = env_files.examples(tree)
+    for item in result.found.config.env_vars:
+        item.example = samples.get(item.name)
     return result
+
+
+def _config_classes(tree: SourceTree, tests: set[str]) -> list[str]:
+    """Dotted paths of the classes a config selector may name: module-level classes that hold
+    UPPERCASE settings (Flask's from_object reads only those)."""
+    found = []
+    for rel in tree.python_files():
+        module = tree.python(rel)
+        if rel in tests or not isinstance(module, ast.Module):
+            continue
+        for node in module.body:
+            if isinstance(node, ast.ClassDef) and any(
+                isinstance(item, ast.Assign)
+                and isinstance(item.targets[0], ast.Name)
+                and item.targets[0].id.isupper()
+                for item in node.body
+            ):
+                found.append(f"{module_name(rel)}.{node.name}")
+    return found
 
 
 class _ModuleReader:
     """Walks one module; keeps the names bound to parsers, section proxies and constants."""
 
-    def __init__(self, rel: str, module: ast.Module, result: CodeConfig) -> None:
-        self.rel, self.module, self.result = rel, module, result
+    def __init__(self, rel: str, module: ast.Module, result: CodeConfig, env: bool) -> None:
+        self.rel, self.module, self.result, self.env = rel, module, result, env
         self.bindings: dict[str, list[ast.expr]] = {}
         self.parsers: set[str] = set()
         self.proxies: dict[str, str] = {}
@@ -62,14 +102,20 @@ class _ModuleReader:
         self.dereferenced = {
             id(node.value) for node in ast.walk(self.module) if isinstance(node, ast.Attribute)
         }
+        self.or_defaults = or_defaults(self.module)
+        self.feeds = feeds(self.module)
+        self.selected = selector_reads(self.module)
+        self.scheme = env_scheme(self.module)
         for node in ast.walk(self.module):
             if isinstance(node, ast.Call):
-                self._env_read(node)
+                if self.env:
+                    self._env_read(node)
                 if self.parsers:
                     self._key_read(node)
                     self._file_read(node)
             elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
-                self._env_read(node)
+                if self.env:
+                    self._env_read(node)
                 if self.parsers:
                     self._subscript_read(node)
 
@@ -178,7 +224,7 @@ class _ModuleReader:
                 if path or env_var:
                     return path, env_var
             return None, None
-        env = _env_call(node)
+        env = env_call(node)
         if env is not None:
             name, default = env
             return (self._path(default, depth + 1)[0] if default else None), self._string(name)
@@ -192,33 +238,33 @@ class _ModuleReader:
         return None, None
 
     def _env_read(self, node: ast.expr) -> None:
-        env = _env_call(node) or _settings_library_call(node)
-        if env is None or self._string(env[0]) is None:
+        env = env_call(node) or settings_library_call(node)
+        name = self._string(env[0]) if env is not None else None
+        if env is None or name is None:
             return
+        given = env[1]
+        if given is None and name in self.scheme:  # environ.Env(DEBUG=(bool, False))
+            given = self.scheme[name]
+        if id(node) in self.or_defaults:  # os.environ.get("X") or "default"
+            given = self.or_defaults[id(node)]
+        required = given is None and (reads_without_default(node) or id(node) in self.dereferenced)
         default = None
-        required = env[1] is None and (
-            _reads_without_default(node) or id(node) in self.dereferenced
-        )
-        if env[1] is not None:
+        if given is not None:
             try:
-                default = _plain(ast.literal_eval(env[1]))
+                default = _plain(ast.literal_eval(given))
             except ValueError:
-                default = self._path(env[1], depth=0)[0]
-        name = self._string(env[0]) or ""
-        known = [item for item in self.result.found.config.env_vars if item.name == name]
-        if not known:
-            self.result.found.config.env_vars.append(
-                EnvVar(
-                    name=name,
-                    default=default,
-                    source=at(self.rel, node.lineno),
-                    required=required or None,
-                )
-            )
-        elif known[0].default is None and default is not None:
-            known[0].default, known[0].required = default, None  # a read with a default wins
-        elif required and known[0].default is None:
-            known[0].required = True
+                default = self._path(given, depth=0)[0]
+        merge_env_var(
+            self.result.found.config.env_vars,
+            EnvVar(
+                name=name,
+                default=default,
+                source=at(self.rel, node.lineno),
+                required=required or None,
+                feeds=self.feeds.get(id(node)),
+                choices=["?"] if id(node) in self.selected else [],  # filled in by read()
+            ),
+        )
 
     def _arg(self, node: ast.Call, index: int) -> str | None:
         return self._string(node.args[index]) if len(node.args) > index else None
@@ -232,64 +278,6 @@ class _ModuleReader:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
                     return value.value
         return None
-
-
-def _env_call(node: ast.expr) -> tuple[ast.expr, ast.expr | None] | None:
-    """(name, default) of os.environ.get / os.getenv / os.environ[...] / setdefault."""
-    if isinstance(node, ast.Subscript) and ast.unparse(node.value) in ("os.environ", "environ"):
-        return node.slice, None
-    if not isinstance(node, ast.Call) or not node.args:
-        return None
-    func = ast.unparse(node.func)
-    is_env = func in ("os.getenv", "getenv") or (
-        func.endswith(tuple(f"environ.{name}" for name in _ENV_GETTERS))
-    )
-    if not is_env:
-        return None
-    default = node.args[1] if len(node.args) > 1 else None
-    return node.args[0], default
-
-
-# django-environ's env("X") / env.str("X", default=...), python-decouple's config("X", ...).
-_SETTINGS_READERS = {"env", "config"}
-_SETTINGS_CASTS = {"str", "bool", "int", "float", "list", "tuple", "dict", "json", "url", "db"}
-_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]+$")
-
-
-def _settings_library_call(node: ast.expr) -> tuple[ast.expr, ast.expr | None] | None:
-    """(name, default) of env("X", default=...) and config("X", default=...) reads."""
-    if not isinstance(node, ast.Call) or not node.args:
-        return None
-    func = node.func
-    called = func.id if isinstance(func, ast.Name) else None
-    if (
-        isinstance(func, ast.Attribute)
-        and isinstance(func.value, ast.Name)
-        and func.value.id == "env"
-        and func.attr in _SETTINGS_CASTS
-    ):
-        called = "env"
-    first = node.args[0]
-    if called not in _SETTINGS_READERS or not (
-        isinstance(first, ast.Constant) and isinstance(first.value, str)
-    ):
-        return None
-    if not _ENV_NAME.match(first.value):
-        return None
-    default = next((k.value for k in node.keywords if k.arg == "default"), None)
-    if default is None and len(node.args) > 1 and called == "env":
-        default = None  # env("X", cast): a cast, not a default
-    return first, default
-
-
-def _reads_without_default(node: ast.expr) -> bool:
-    """os.environ["X"], env("X") and config("X") fail when X is unset; .get() does not."""
-    if isinstance(node, ast.Subscript):
-        return True
-    if isinstance(node, ast.Call):
-        name = ast.unparse(node.func)
-        return not name.endswith(("get", "getenv", "setdefault"))
-    return False
 
 
 def _bound_name(node: ast.expr) -> str | None:

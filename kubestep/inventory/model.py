@@ -105,6 +105,13 @@ class EnvVar:
     # True when the code reads it without a default (os.environ["X"], env("X")): it must be set.
     required: bool | None = None
     secret: str | None = None
+    # The setting the value goes to (SQLALCHEMY_DATABASE_URI, DATABASES.default.HOST).
+    feeds: str | None = None
+    # A class selector (app.config.from_object(os.environ["APP_SETTINGS"])): the classes its
+    # value may name, as dotted paths.
+    choices: list[str] = field(default_factory=list)
+    # The value the repo's own sample env file gives it for development (.env.example).
+    example: Evidence | None = None
 
     def __post_init__(self) -> None:
         self.secret = self.secret or withheld(self.name, self.value, self.default) or None
