@@ -63,7 +63,10 @@ class Split:
 
 
 _CELERY_DETACH = re.compile(r"\s(--detach|-D)(?=\s|$)")
-_CELERY_FILES = re.compile(r"\s(--logfile|-f|--pidfile|--statedb)[ =]['\"]?/[^\s'\"]+['\"]?")
+# Relative or absolute: the image's root is read-only, and the platform collects stdout.
+_CELERY_FILES = re.compile(
+    r"\s(--logfile|-f|--pidfile|--statedb)[ =]['\"]?[^\s'\"-][^\s'\"]*['\"]?"
+)
 
 
 def container_command(candidate: dict[str, Any]) -> tuple[str, list[str]]:
@@ -259,11 +262,12 @@ def split_release(web: dict[str, Any]) -> Split:
     in a loop before it migrates is already safe to run in a container."""
     command = web.get("command", "")
     if web.get("script") and web["script"] in command:
+        first = web.get("runs_first") or []
         note = (
-            f"{web['script']} runs as itself: whatever it runs before its server (a migration?) "
-            "stays in it, and no release one-off is split out of it"
+            f"{web['script']} runs as itself and keeps running {'; '.join(first)} before its "
+            "server: kubestep does not rewrite it into a release one-off"
         )
-        return Split(web, [], [note])
+        return Split(web, [], [note] if first else [])
     if _NOT_A_SEQUENCE.search(command):
         return Split(web, [], [])
     parts = _segments(command)

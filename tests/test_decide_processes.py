@@ -83,7 +83,10 @@ def test_a_script_run_as_itself_keeps_its_migration_and_says_so() -> None:
     found = legacy(collect(FIXTURES / "container-app").to_dict())
     assert found["start_argv"] == ["./boot.sh"]
     assert found["release"] == {}
-    assert any("boot.sh runs as itself" in note for note in found["notes"])
+    assert (
+        "boot.sh runs as itself and keeps running flask db upgrade before its server: "
+        "kubestep does not rewrite it into a release one-off"
+    ) in found["notes"]
 
 
 def test_the_same_worker_in_two_places_is_one_process_from_the_surer_place() -> None:
@@ -118,6 +121,17 @@ def test_a_worker_runs_in_the_foreground_logging_to_stdout_in_its_directory() ->
     (process,), _ = decide_processes.processes({"start_candidates": [worker]}, {})
     assert process.argv == ["/bin/sh", "-c", "cd src && exec celery -A shop worker"]
     assert len(process.changes) == 4  # poetry run, its directory, daemon mode, log file
+
+
+def test_a_relative_celery_log_file_is_dropped_too() -> None:
+    worker = candidate(
+        "celery --app=core worker --loglevel=info --logfile=logs/celery.log",
+        "docker-compose.yml:20",
+        "compose",
+        "celery",
+    )
+    (process,), _ = decide_processes.processes({"start_candidates": [worker]}, {})
+    assert process.argv == ["celery", "--app=core", "worker", "--loglevel=info"]
 
 
 def test_answers_replace_add_and_turn_off_processes_and_the_release() -> None:

@@ -35,7 +35,12 @@ def compose_of(repo: Path) -> dict:  # type: ignore[type-arg]
 
 def test_a_django_procfile_gets_a_worker_and_a_release_the_web_waits_for(tmp_path: Path) -> None:
     repo = legacy_copy(tmp_path / "notes-site", FIXTURES / "django-celery")
-    migrate(repo, "3", out=lambda line: None)
+    printed: list[str] = []
+    migrate(repo, "3", out=printed.append)
+    assert "  process worker (worker, Procfile:3): celery -A proj worker --loglevel=info" in printed
+    assert (
+        "  release one-off (Procfile:1), `make release`: python manage.py migrate --noinput"
+    ) in printed
     services = compose_of(repo)["services"]
     assert set(services) == {"app", "worker", "release", "postgres", "redis"}
     app, worker, release = services["app"], services["worker"], services["release"]
