@@ -85,7 +85,12 @@ def container_command(candidate: dict[str, Any]) -> tuple[str, list[str]]:
     return command, notes
 
 
-_VALUE_OPTIONS = {"-A", "--app", "-Q", "--queues", "-q", "--queue"}
+# Options that take no value, so the word after one is an argument (`rq worker --burst mail`).
+_FLAGS = {
+    "--burst", "-b", "--with-scheduler", "--beat", "-B", "-E", "--task-events", "--detach",
+    "-D", "--quiet", "-q", "--without-gossip", "--without-mingle", "--without-heartbeat",
+    "--verbose", "-v", "--noinput", "--no-input", "-u",
+}  # fmt: skip
 _KEPT_OPTIONS = {"-A": "app", "--app": "app", "-Q": "queues", "--queues": "queues"}
 
 
@@ -108,7 +113,7 @@ def signature(command: str) -> tuple[str, ...]:
             index += 1
         elif word.startswith("-"):
             # An option's value is the next word when it is no subcommand-looking word.
-            if not equals and index + 1 < len(words) and _is_option_value(words, index):
+            if not equals and word not in _FLAGS and _is_option_value(words, index):
                 index += 1
         elif word not in ("exec", "python", "python3", "&&", ";"):
             kept.append(word.rsplit("/", 1)[-1] if index == 0 else word)
@@ -120,8 +125,10 @@ _SUBCOMMANDS = {"worker", "beat", "scheduler", "flower", "events"}
 
 
 def _is_option_value(words: list[str], index: int) -> bool:
+    if index + 1 >= len(words) or index == 0:
+        return False
     following = words[index + 1]
-    return not following.startswith("-") and following not in _SUBCOMMANDS and index > 0
+    return not following.startswith("-") and following not in _SUBCOMMANDS
 
 
 def _name(candidate: dict[str, Any], taken: set[str]) -> str:

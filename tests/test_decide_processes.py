@@ -185,6 +185,8 @@ def test_signature_ignores_log_level_and_paths_not_app_or_queues() -> None:
     assert same("celery -A a worker -l info") == same("bin/celery --app=a worker --loglevel=debug")
     assert same("celery -A a worker") != same("celery -A b worker")
     assert same("rq worker high") != same("rq worker low")
+    assert same("rq worker --burst high") != same("rq worker --burst low")
+    assert same("rq worker --url redis://r:6379 high") == same("rq worker high")
 
 
 def test_the_web_decision_is_unchanged_for_a_line_without_release_commands() -> None:
