@@ -261,9 +261,9 @@ def _segments(command: str) -> list[tuple[str, str]] | None:
 def split_release(web: dict[str, Any]) -> Split:
     """The web candidate without the release commands its shell line runs first.
 
-    `cd src; python manage.py collectstatic --noinput; waitress-serve ...` becomes the release
-    `cd src; python manage.py collectstatic --noinput` and the web `cd src; waitress-serve ...`.
-    Only the leading run of release commands moves (setup such as `cd` goes to both): one
+    `cd src && python manage.py migrate && gunicorn ...` becomes the release `cd src && python
+    manage.py migrate` and the web `cd src && gunicorn ...`. Only the leading run of release
+    commands moves (setup such as `cd` goes to both; collectstatic stays with the web): one
     after another command stays, as the order may matter. A script run as itself is left as
     it is: kubestep does not rewrite the repo's scripts, and one that waits for the database
     in a loop before it migrates is already safe to run in a container."""
