@@ -10,7 +10,7 @@ import re
 from dataclasses import asdict
 from typing import Any
 
-from kubestep import decide, writable
+from kubestep import decide, decide_processes, writable
 from kubestep.build_packages import build_packages, incompatible_pins
 from kubestep.catalog import CATALOG
 from kubestep.companion_pins import companion_bounds
@@ -50,9 +50,11 @@ def _start(inventory: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
     choice = decide.start_command(inventory, user)
     if isinstance(choice, decide.Unsure):
         return {"question": choice.message()}
-    candidate = choice.candidate
+    split = decide_processes.split_release(choice.candidate)
+    candidate = split.web
     return {
         "argv": decide.container_argv(candidate),
+        "split": split,
         "command": candidate["command"],
         "source": choice.source,
         "reason": choice.reason,
@@ -220,6 +222,29 @@ def _decision_notes(
     return notes
 
 
+def _processes(
+    inventory: dict[str, Any],
+    user: dict[str, Any],
+    start: dict[str, Any],
+    services: list[dict[str, str]],
+) -> tuple[list[decide_processes.Process], decide_processes.Release | None, list[str]]:
+    """Workers, schedulers and the release one-off, with notes on what is not run."""
+    split = start.get("split") or decide_processes.Split({}, [], [])
+    taken = {s["kind"] for s in services}
+    processes, notes = decide_processes.processes(inventory, user, taken)
+    release, release_notes = decide_processes.release(inventory, user, split)
+    moved = [note for note in split.notes if " moved from " in note]
+    return processes, release, [*notes, *release_notes, *(n for n in split.notes if n not in moved)]
+
+
+def _start_changes(start: dict[str, Any]) -> list[str]:
+    """What changed in the web command: container edits, release commands moved out of it."""
+    if "candidate" not in start:
+        return []
+    split = start["split"]
+    return [*decide.changes(start["candidate"]), *(n for n in split.notes if " moved from " in n)]
+
+
 def _port(inventory: dict[str, Any], start: dict[str, Any], user: dict[str, Any]) -> int:
     return int(decide.port(inventory, start.get("candidate", {}), user).value)
 
@@ -256,11 +281,13 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         for bound in companion_bounds(installed)
     ]
     python = decide.python_version(inventory)
+    processes, release, process_notes = _processes(inventory, user, start, services)
+    notes += process_notes
     return {
         "notes": notes,
         "image_env": _image_environment(inventory),
         "app": app,
-        "start": {key: value for key, value in start.items() if key != "candidate"},
+        "start": {key: value for key, value in start.items() if key not in ("candidate", "split")},
         "start_argv": start.get("argv", []),
         "run_command": start.get("command", ""),
         "port": _port(inventory, start, user),
@@ -280,7 +307,9 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "python": {"version": python.value, "reason": python.reason, "source": python.source},
         "incompatible_pins": incompatible_pins(installed) if _modern(python.value) else [],
         "companion_bounds": companion_bounds(installed),
-        "start_changes": decide.changes(start["candidate"]) if "candidate" in start else [],
+        "start_changes": _start_changes(start),
+        "processes": [asdict(process) for process in processes],
+        "release": asdict(release) if release else {},
         "python2_files": inventory.get("python2_files", []),
         "imports_pkg_resources": any(
             item.get("value") == "pkg_resources" for item in inventory.get("imports", [])

@@ -246,6 +246,26 @@ def _container_command(candidate: dict[str, Any]) -> tuple[str, list[str]]:
     return command, notes
 
 
+def process_command(candidate: dict[str, Any]) -> tuple[str, list[str]]:
+    """Any other process's command as the image runs it (a worker, a release command), with
+    what changed and why: the edits of the web command that hold for every process."""
+    command = candidate["command"].strip()
+    notes: list[str] = []
+    for pattern, replacement, why in (
+        (_RUNNERS, "", "`poetry run`/`pipenv run` dropped: the venv is on PATH"),
+        (_LOG_FILE, r"\1\2-", "log files became stdout: the platform collects it"),
+    ):
+        new = pattern.sub(replacement, command)
+        if new != command:
+            command = new
+            notes.append(why)
+    workdir = (candidate.get("workdir") or "").strip("/")
+    if workdir and workdir != "." and not command.startswith("cd "):
+        command = f"cd {shlex.quote(workdir)} && {command}"
+        notes.append(f"runs in {workdir}/, where {candidate.get('origin')} runs it")
+    return command, notes
+
+
 def port(inventory: dict[str, Any], chosen: dict[str, Any], answers: dict[str, Any]) -> Choice:
     """The port the web process listens on: the answer, its command, its config, EXPOSE."""
     if answers.get("port"):

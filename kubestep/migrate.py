@@ -228,12 +228,27 @@ def migrate(
             for note in after.get("legacy", {}).get("notes", []):
                 out(f"  warning: {note}")
         if next_step.number == 3:
+            for line in _process_lines(after.get("legacy", {})):
+                out(f"  {line}")
             for entry in after.get("legacy", {}).get("local_env", []):
                 if entry.get("unset"):
                     out(f"  warning: config/local.env: set {entry['name']}, {entry['why']}")
         results.append(result)
         before, base = after, theirs  # the next step starts from this render
     return results
+
+
+def _process_lines(legacy: dict[str, Any]) -> list[str]:
+    """Each process besides the web one that compose.yaml runs, and where it was found."""
+    lines = [
+        f"process {p['name']} ({p['role']}, {p['source']}): {p['command']}"
+        for p in legacy.get("processes", [])
+    ]
+    release = legacy.get("release") or {}
+    if release:
+        where = ", ".join(release["sources"])
+        lines.append(f"release one-off ({where}), `make release`: {'; '.join(release['commands'])}")
+    return lines
 
 
 _SHOWN_WARNINGS = 10

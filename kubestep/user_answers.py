@@ -30,7 +30,11 @@ KEYS: dict[str, str | None] = {
     "service_name": "k8s_name",
     "base_image": "image_ref",
     "release_branch": "branch_name",
+    # The release one-off's command, or `none` for no release one-off.
+    "release_command": None,
 }
+# `process.NAME=COMMAND` runs (or replaces) the worker NAME; `process.NAME=none` turns it off.
+PROCESS_PREFIX = "process."
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:
@@ -39,20 +43,21 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()
-        if not sep or key not in KEYS:
-            known = ", ".join(sorted(KEYS))
+        process = key.startswith(PROCESS_PREFIX)
+        if not sep or (key not in KEYS and not process):
+            known = ", ".join([*sorted(KEYS), f"{PROCESS_PREFIX}NAME"])
             raise InvalidValue(f"--set {item!r}: use key=value with a key among {known}")
         if not value.strip():
             raise InvalidValue(f"--set {key}= needs a value")
-        kind = KEYS[key]
+        if process:
+            validate("k8s_name", key.removeprefix(PROCESS_PREFIX))
+        kind = None if process else KEYS[key]
         answers[key] = validate(kind, value.strip()) if kind else value.strip()
-        if key == "start_command":
+        if key in ("start_command", "release_command") or process:
             try:
                 shlex.split(value)
             except ValueError:
-                raise InvalidValue(
-                    f"--set start_command={value!r}: its quotes do not pair up"
-                ) from None
+                raise InvalidValue(f"--set {key}={value!r}: its quotes do not pair up") from None
         if key == "port":
             answers[key] = int(answers[key])
     return answers

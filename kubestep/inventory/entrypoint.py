@@ -82,8 +82,12 @@ def _read_script(
     known = shell.variables(text)
     host_bound = _host_bound(text)
     added = False
+    release: list[str] = []
     for number, line in shell.logical_lines(text):
-        if roles.classify_safely(line, known=known)[0] not in roles.STARTABLE:
+        role = roles.classify_safely(line, known=known)[0]
+        if role == roles.RELEASE:
+            release.append(_release_part(line))
+        if role not in roles.STARTABLE:
             continue
         foreground = _DAEMON.sub("", line).rstrip(" &")
         candidate = _add(found, foreground, at(rel, number), "script", None, known)
@@ -106,8 +110,18 @@ def _read_script(
         else:
             candidate.note = "; ".join(filter(None, [f"runs: {candidate.command}", candidate.note]))
             candidate.command = _script_command(tree, rel, text)
+            candidate.runs_first = list(release)
         added = True
     return added
+
+
+def _release_part(line: str) -> str:
+    """`flask db upgrade` of `until flask db upgrade; do`: the command, not the shell around it."""
+    for part in re.split(r"&&|\|\||;", line):
+        part = re.sub(r"^\s*((until|while|if|then|do|!)\s+)*", "", part).strip()
+        if roles.classify_safely(part)[0] == roles.RELEASE:
+            return part
+    return line.strip()
 
 
 def _needs_container_changes(candidate: StartCandidate) -> bool:

@@ -280,6 +280,8 @@ class StartCandidate:
     workdir: str | None = None
     loopback: bool = False
     note: str | None = None
+    # Release commands (migrations) a script run as itself runs before its server.
+    runs_first: list[str] = field(default_factory=list)
 
 
 @dataclass
