@@ -54,9 +54,11 @@ def instructions(dockerfile: str) -> list[tuple[str, str]]:
 
 
 def final_stage(dockerfile: str) -> list[tuple[str, str]]:
+    """The instructions of the stage the image is: `service`, up to the next FROM."""
     parsed = instructions(dockerfile)
-    last_from = max(i for i, (keyword, _) in enumerate(parsed) if keyword == "FROM")
-    return parsed[last_from + 1 :]
+    start = parsed.index(("FROM", "${BASE_IMAGE} AS service")) + 1
+    ends = [i for i, (keyword, _) in enumerate(parsed) if keyword == "FROM" and i >= start]
+    return parsed[start : ends[0] if ends else len(parsed)]
 
 
 @pytest.fixture(params=sorted(SHAPES), scope="module")
@@ -91,6 +93,25 @@ def test_the_code_is_the_last_layer_and_the_venv_comes_before_it(
     copies = [args for keyword, args in stage if keyword == "COPY"]
     assert copies[0] == "--from=build /opt/venv /opt/venv"
     assert copies[-1] in ("app/ ./app/", ". ./")
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_the_tests_come_after_the_image_and_the_image_is_the_default(shape: str) -> None:
+    # The classic builder builds every stage above --target, needed or not: below the
+    # service stage, the test stage costs `make docker_build --target service` nothing.
+    stages = [
+        args
+        for keyword, args in instructions(render_dockerfile(SHAPES[shape]))
+        if keyword == "FROM"
+    ]
+    service = stages.index("${BASE_IMAGE} AS service")
+    assert all(not args.endswith(" AS test") for args in stages[:service])
+    assert stages[-1] == "service" if "build AS test" in stages else service == len(stages) - 1
+
+
+def test_make_builds_the_service_stage() -> None:
+    makefile = (REPO / "template" / "make" / "docker.mk.jinja").read_text()
+    assert "--target service --tag $(IMAGE):$(TAG)" in makefile
 
 
 def test_the_venv_is_made_without_pip() -> None:

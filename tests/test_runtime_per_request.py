@@ -20,7 +20,7 @@ import pytest
 # The runtime ships inside the template, which is not an installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "template"))
 
-from kubestep_runtime import configure_logging, logs
+from kubestep_runtime import configure_logging, json_format, logs
 from kubestep_runtime.json_format import JsonFormatter
 from kubestep_runtime.logs import log_request, logging_dict
 from kubestep_runtime.metrics import RequestMetrics
@@ -190,7 +190,7 @@ def test_metrics_count_every_series_with_cached_children() -> None:
         "http_request_duration_seconds_bucket", {"method": "GET", "route": "/pot", "le": "0.025"}
     )
     assert buckets == 3
-    assert len(metrics._children) == 3  # unusual methods share one series, and one cache entry
+    assert len(metrics._series) == 3  # unusual methods share one series, and one cache entry
 
 
 def test_route_answers_are_cached_up_to_a_bound() -> None:
@@ -205,3 +205,39 @@ def test_route_answers_are_cached_up_to_a_bound() -> None:
         assert labeler.label("GET", path, 200) == "/users/<id>"
     assert labeler.label("GET", "/nowhere", 404) == "<unmatched>"
     assert calls == ["/users/1", "/users/2", "/users/3", "/users/3", "/nowhere"]
+
+
+def test_the_timestamp_is_datetimes_to_the_microsecond() -> None:
+    # Formatted once per second and then only its microseconds: the same text, roundings too.
+    second = 1764680000
+    created = [second + n / 1e6 for n in range(-1500, 1500)]
+    created += [second + (n + 0.5) / 1e6 for n in range(-1500, 1500)]  # halves, to even
+    created += [second + 0.9999996, 0.0, 0.5, 1.9999999, 253402300799.5, second]
+    for value in created + created[::-7]:
+        expected = datetime.datetime.fromtimestamp(value, tz=datetime.UTC).isoformat()
+        assert json_format.iso_timestamp(value) == expected, value
+
+
+def test_cached_series_write_what_the_public_api_writes() -> None:
+    # The cached writers go to the values under the children, skipping per-call checks: the
+    # samples must be those of count.inc() and observe(), bounds, zero and +Inf included.
+    durations = [0.0, 0.004, 0.005, 0.0050001, 0.02, 1.0, 9.99, 30.0, 31.0, 1e6, float("nan")]
+    cached, public = RequestMetrics(CollectorRegistry()), RequestMetrics(CollectorRegistry())
+    for seconds in durations * 2:
+        cached.observe("GET", "/pot", 200, seconds)
+        public.requests.labels("GET", "/pot", "200").inc()
+        public.latency.labels("GET", "/pot").observe(seconds)
+    cached.started(), cached.started(), cached.finished()
+    public.in_flight.inc(), public.in_flight.inc(), public.in_flight.dec()
+
+    def samples(metrics: RequestMetrics) -> list[tuple[str, dict[str, str], float]]:
+        assert metrics.registry is not None
+        found = []
+        for metric in metrics.registry.collect():
+            for sample in metric.samples:
+                if not sample.name.endswith("_created"):
+                    value = -1.0 if sample.value != sample.value else sample.value  # NaN sum
+                    found.append((sample.name, sample.labels, value))
+        return found
+
+    assert samples(cached) == samples(public)

@@ -24,8 +24,26 @@ _RECORD_SLOTS = {"message": "%(message)s", "levelname": "%(level)s", "name": "%(
 
 
 def iso_timestamp(created: float) -> str:
-    """`datetime.fromtimestamp(created, UTC).isoformat()`, the library's `@timestamp`."""
+    """`datetime.fromtimestamp(created, UTC).isoformat()`, the library's `@timestamp`.
+
+    Lines come many per second: the date and time up to the second are formatted once per
+    second, and only the microseconds (rounded half to even, as datetime does) each time.
+    """
+    global _last_second
+    if created >= 2:  # then created - floor(created) is exact, as datetime's modf is
+        second = math.floor(created)
+        micro = round((created - second) * 1e6)
+        if micro < 1_000_000:
+            cached = _last_second
+            if cached[0] != second:
+                text = datetime.fromtimestamp(second, tz=UTC).isoformat()[: -len(_UTC)]
+                cached = _last_second = (second, text)
+            return f"{cached[1]}.{micro:06d}{_UTC}" if micro else cached[1] + _UTC
     return datetime.fromtimestamp(created, tz=UTC).isoformat()
+
+
+_UTC = "+00:00"
+_last_second: tuple[int, str] = (-1, "")
 
 
 class JsonFormatter(LibraryJsonFormatter):

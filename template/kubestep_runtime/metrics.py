@@ -7,7 +7,8 @@ writes its samples to files there, and `/metrics` in any worker aggregates all o
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from prometheus_client import (
@@ -86,23 +87,30 @@ class RequestMetrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._record_in_flight = _value_writer(self.in_flight, self.in_flight.inc)
+        self._series: dict[tuple[str, str, int], Callable[[float], None]] = {}
+
+    def started(self) -> None:
+        """A request came in (the in-flight gauge)."""
+        self._record_in_flight(1)
+
+    def finished(self) -> None:
+        """A request left, however it ended."""
+        self._record_in_flight(-1)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method_label(method), route, status)
-        children = self._children.get(key)
-        if children is None:
+        record = self._series.get(key)
+        if record is None:
             # The first time: count before the histogram's children are made, as a scrape
             # right after the response should already see the request.
             count = self.requests.labels(key[0], route, str(status))
             count.inc()
             latency = self.latency.labels(key[0], route)
             latency.observe(seconds)
-            self._children[key] = (count, latency)
+            self._series[key] = _series_writer(count, latency)
             return
-        count, latency = children
-        count.inc()
-        latency.observe(seconds)
+        record(seconds)
 
     def exposition(self) -> tuple[bytes, str]:
         """The text format body and its content type, aggregated across workers if needed."""
@@ -113,6 +121,48 @@ class RequestMetrics:
             WrittenFilesCollector(os.environ[MULTIPROC_ENV], registry)
             return generate_latest(registry), CONTENT_TYPE_LATEST
         return generate_latest(self.registry or REGISTRY), CONTENT_TYPE_LATEST
+
+
+def _value_writer(metric: Any, public: Callable[[float], None]) -> Callable[[float], None]:
+    """The `inc` of the value under a child metric (the multiprocess file, or a float).
+
+    A child's own `inc`/`observe` checks its labels and finds its bucket on every call; a
+    request pays only for the writes. Another prometheus_client without these attributes gets
+    its public methods (`public`), unchanged.
+    """
+    value = getattr(metric, "_value", None)
+    return value.inc if callable(getattr(value, "inc", None)) else public
+
+
+def _series_writer(count: Any, latency: Any) -> Callable[[float], None]:
+    """Record one request of a series: its count, its latency's sum and bucket.
+
+    What `count.inc()` and `latency.observe(seconds)` write (the first bucket whose bound is
+    not below `seconds`; the last bound is +Inf), without their per-call checks.
+    """
+    try:
+        add_count = count._value.inc
+        add_sum = latency._sum.inc
+        buckets = [bucket.inc for bucket in latency._buckets]
+        bounds = list(latency._upper_bounds)
+    except AttributeError:  # another prometheus_client: its public API
+
+        def record_public(seconds: float) -> None:
+            count.inc()
+            latency.observe(seconds)
+
+        return record_public
+
+    def record(seconds: float) -> None:
+        if seconds != seconds:  # NaN: in no bucket, as observe() has it
+            count.inc()
+            latency.observe(seconds)
+            return
+        add_count(1)
+        add_sum(seconds)
+        buckets[bisect_left(bounds, seconds)](1)
+
+    return record
 
 
 _default: RequestMetrics | None = None

@@ -55,7 +55,7 @@ class _Exchange:
             return
         self.upstream = None
         runtime = self.runtime
-        runtime.metrics.in_flight.dec()
+        runtime.metrics.finished()
         runtime.record(self.method, self.path, self.status, self.started)
 
 
@@ -78,7 +78,7 @@ class RuntimeWSGI:
             runtime.record(method, path, response.status, started)
             return [response.body]
         exchange = _Exchange(runtime, environ, start_response, started)
-        runtime.metrics.in_flight.inc()
+        runtime.metrics.started()
         try:
             exchange.body = self.app(environ, exchange.start_response)
         except BaseException:
