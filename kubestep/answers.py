@@ -124,9 +124,12 @@ def _config_file(inventory: dict[str, Any]) -> dict[str, str]:
     return merged
 
 
-def _backing_services(inventory: dict[str, Any]) -> list[dict[str, str]]:
+def _backing_services(inventory: dict[str, Any], user: dict[str, Any]) -> list[dict[str, str]]:
     services: list[dict[str, str]] = []
+    left_out = set(str(user.get("without") or "").split(","))
     for found in inventory.get("backing_services", []):
+        if found.get("kind") in left_out:
+            continue
         if found.get("kind") in CATALOG and found["kind"] not in {s["kind"] for s in services}:
             services.append({"kind": found["kind"], "section": found.get("config_section") or ""})
     return services
@@ -266,7 +269,7 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         p for p in inventory.get("system_packages", []) if p["name"] not in _BASE_IMAGE_PACKAGES
     ]
     runtime_packages, build_stage_packages, package_notes = split_packages(packages)
-    services = _backing_services(inventory)
+    services = _backing_services(inventory, user)
     checks = inventory.get("checks", [])
     config_file = _config_file(inventory)
     readme = inventory.get("readme") or {}

@@ -195,6 +195,9 @@ def migrate(
     if before.get("origin") == "new":
         raise StepError(f"{target} is a new kubestep service: it has every step already")
     todo = steps_to(step, before)
+    recorded = user_answers.load(target)
+    if not todo and any(recorded.get(key) != value for key, value in new_answers.items()):
+        return [_answer_done_step(target, step, before, user, out)]
     if not todo:
         out(f"step {step.label} is already done in {target}: nothing to change")
         return []
@@ -236,6 +239,22 @@ def migrate(
         results.append(result)
         before, base = after, theirs  # the next step starts from this render
     return results
+
+
+def _answer_done_step(
+    target: Path, step: Step, before: Answers, user: dict[str, Any], out: Output
+) -> StepResult:
+    """A new answer to a step already done (`--set without=elasticsearch` after step 3): the
+    repo as it is, rendered again with the answer, in one commit of its own."""
+    base = rendered_tree(before)
+    after = step.decide(target, _with_user_answers(target, before, user))
+    result = run_step(
+        target, step, base, rendered_tree(after), after, _answers_changes(target, user)
+    )
+    out(f"step {step.label} answered again ({result.commit}): {step.title}")
+    for change in result.changes:
+        out(f"  {change.action:6} {change.path}" + (f"  ({change.note})" if change.note else ""))
+    return result
 
 
 def _process_lines(legacy: dict[str, Any]) -> list[str]:

@@ -32,6 +32,9 @@ KEYS: dict[str, str | None] = {
     "release_branch": "branch_name",
     # The release one-off's command, or `none` for no release one-off.
     "release_command": None,
+    # Backing services to leave out of the local run and the readiness checks (`elasticsearch`
+    # when no image of it is at hand and the app copes without it), comma-separated.
+    "without": None,
 }
 # `process.NAME=COMMAND` runs (or replaces) the worker NAME; `process.NAME=none` turns it off.
 PROCESS_PREFIX = "process."
@@ -60,7 +63,21 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
                 raise InvalidValue(f"--set {key}={value!r}: its quotes do not pair up") from None
         if key == "port":
             answers[key] = int(answers[key])
+        if key == "without":
+            answers[key] = _backing_kinds(value)
     return answers
+
+
+def _backing_kinds(value: str) -> str:
+    from kubestep.catalog import CATALOG
+
+    kinds = [kind.strip() for kind in value.split(",") if kind.strip()]
+    unknown = [kind for kind in kinds if kind not in CATALOG]
+    if unknown or not kinds:
+        raise InvalidValue(
+            f"--set without={value!r}: name backing services among {', '.join(CATALOG)}"
+        )
+    return ",".join(kinds)
 
 
 def load(target: Path) -> dict[str, Any]:

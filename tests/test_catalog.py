@@ -150,7 +150,9 @@ def test_run_local_names_the_variable_of_an_image_it_cannot_get(
     image = CATALOG["elasticsearch"].default_image
     assert errors(result) == [
         f"error: ELASTICSEARCH_IMAGE: image {image} is not here and cannot be pulled "
-        "(no such host); build or mirror one and set ELASTICSEARCH_IMAGE"
+        "(no such host); build or mirror one and set ELASTICSEARCH_IMAGE, or, if the app "
+        f"copes without it, leave it out: inv migrate --step 3 --target {every_service} "
+        "--set without=elasticsearch"
     ]
     assert f"pull --quiet {image}" in calls
     assert "compose up" not in calls
@@ -173,7 +175,8 @@ def test_run_local_checks_the_image_an_override_names(
     assert errors(result) == [
         f"error: MYSQL_IMAGE: image {mirrored} is not here and cannot be pulled (no such host); "
         "build or mirror one and set MYSQL_IMAGE (kubestep builds kubestep-local/mariadb:10.11 "
-        "with inv local-images mariadb)"
+        f"with inv local-images mariadb), or, if the app copes without it, leave it out: "
+        f"inv migrate --step 3 --target {every_service} --set without=mysql"
     ]
 
 

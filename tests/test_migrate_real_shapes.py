@@ -6,7 +6,7 @@ import pytest
 
 from kubestep.errors import KubestepError, StepError
 from kubestep.migrate import migrate
-from tests.legacy_repo import GIT_IDENTITY, git, legacy_copy
+from tests.legacy_repo import GIT_IDENTITY, git, legacy_copy, write_tree
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inventory"
 
@@ -132,3 +132,39 @@ def test_a_start_command_answer_with_broken_quotes_is_one_line(tmp_path: Path) -
     with pytest.raises(KubestepError, match=r"its quotes do not pair up"):
         migrate(repo, "2", out=lambda line: None, sets=['start_command=gunicorn "app:app'])
     assert git(repo, "log", "--format=%s") == "The legacy service"
+
+
+def test_a_backing_service_can_be_left_out_by_answer(tmp_path: Path) -> None:
+    source = write_tree(
+        tmp_path / "source",
+        {
+            "Procfile": "web: gunicorn search:app\n",
+            "requirements.txt": "flask==3.1.3\ngunicorn==23.0.0\nelasticsearch==8.13.0\n"
+            "redis==5.0.8\n",
+            "search.py": (
+                "import os\nfrom flask import Flask\napp = Flask(__name__)\n"
+                "ES = os.environ.get('ELASTICSEARCH_URL')  # search is off without it\n"
+                "REDIS = os.environ.get('REDIS_URL', 'redis://localhost:6379/0')\n"
+            ),
+        },
+    )
+    repo = legacy_copy(tmp_path / "search", source)
+    migrate(repo, "3", out=lambda line: None)
+    assert "elasticsearch:" in (repo / "compose.yaml").read_text()
+    migrate(repo, "3", out=lambda line: None, sets=["without=elasticsearch"])
+    compose = (repo / "compose.yaml").read_text()
+    assert "elasticsearch" not in compose and "redis:" in compose
+    local_env = (repo / "config" / "local.env").read_text().splitlines()
+    assert "# ELASTICSEARCH_URL=" in local_env and "REDIS_URL=redis://redis:6379/0" in local_env
+    assert "without: elasticsearch" in (repo / ".kubestep" / "answers.yml").read_text()
+    with pytest.raises(KubestepError, match="name backing services among postgres"):
+        migrate(repo, "3", out=lambda line: None, sets=["without=elastic"])
+
+
+def test_an_answer_that_changes_nothing_on_a_done_step_commits_nothing(tmp_path: Path) -> None:
+    repo = migrated(tmp_path, "flask-procfile", "3")
+    head = git(repo, "rev-parse", "HEAD")
+    migrate(repo, "3", out=lambda line: None, sets=["port=8000"])
+    migrate(repo, "3", out=lambda line: None, sets=["port=8000"])
+    assert len(git(repo, "log", "--format=%H", f"{head}..HEAD").split()) <= 1
+    assert git(repo, "status", "--porcelain") == ""
