@@ -366,6 +366,14 @@ def compose_command() -> list[str]:
     return ["docker", "compose"] if probe.returncode == 0 else ["docker-compose"]
 
 
+def kubestep_stop(output: str) -> str | None:
+    """The one `error:` line kubestep's make targets print before compose runs, if any."""
+    for line in output.splitlines():
+        if line.startswith("error: ") and "cannot be pulled" in line:
+            return line
+    return None
+
+
 def compose_error(output: str) -> str:
     """What compose said when run_local failed: a container that exited or stayed unhealthy."""
     lines = [_ANSI.sub("", line).strip() for line in output.splitlines()]
@@ -496,7 +504,9 @@ class Bench:
             code, output = run(["make", "run_local", *make_vars], tree, TIMEOUTS["run"])
             url = f"http://127.0.0.1:{port}{route}"
             answer, body = http_get(url)
-            if code != 0 and "returned a non-zero code" in output:
+            stopped = kubestep_stop(output) if code != 0 else None
+            if stopped:  # kubestep's own one line before compose ran: what a user reads
+                return "stop", stopped
                 return "FAIL", f"run_local: image build: {build_error(output)}"
             if code != 0:
                 reason = unhealthy_reason(run, tree)
@@ -507,12 +517,29 @@ class Bench:
             good = answer == 200 if want == "200" else answer < 500
             return ("ok" if good else "FAIL"), f"GET {route} -> {answer}"
 
+        def answer(line: str) -> str | None:
+            """Give the `--set` answer that kubestep's one line names, as a user would."""
+            match = re.search(r"--set (without=[\w,]+)", line)
+            if match is None or not self.args.answer_stops:
+                return None
+            code, _ = run(
+                [self.inv, "migrate", "--step", "3", "--target", str(tree), "--set", match[1]],
+                self.kubestep,
+                TIMEOUTS["steps"],
+            )
+            return match[1] if code == 0 else None
+
         def run_local() -> tuple[str, str]:
             if status.get("build") != "ok":
                 return "skip", "no image"
             route, origin = probe_route(tree)
             try:
                 verdict, outcome = serve(route, "<500")
+                given = answer(outcome) if verdict == "stop" else None
+                if given:
+                    verdict, outcome = serve(route, "<500")
+                    verdict = "ans" if verdict == "ok" else verdict
+                    outcome = f"{outcome} after --set {given}"
             finally:
                 compose_down(run, tree)
             return verdict, f"{outcome} ({origin})"
@@ -649,12 +676,22 @@ def print_table(results: list[RepoResult]) -> None:
         rows = [s for r in results for s in r.stages if s.stage == name]
         if rows:
             counts = {
-                word: sum(s.status == word for s in rows) for word in ("ok", "stop", "py", "skip")
+                word: sum(s.status == word for s in rows)
+                for word in ("ok", "ans", "stop", "py", "skip")
             }
-            print(
-                f"  {name:9} {counts['ok']}/{len(results)} ok, {counts['stop']} stopped with one"
-                f" line, {counts['py']} need another Python, {counts['skip']} skipped"
+            answered = (
+                f", {counts['ans']} ok once answered as kubestep said" if counts["ans"] else ""
             )
+            print(
+                f"  {name:9} {counts['ok']}/{len(results)} ok{answered}, {counts['stop']} stopped"
+                f" with one line, {counts['py']} need another Python, {counts['skip']} skipped"
+            )
+    built = sum(s.stage == "build" and s.status == "ok" for r in results for s in r.stages)
+    for name in ("run", "plus1"):
+        rows = [s for r in results for s in r.stages if s.stage == name]
+        if rows and built:
+            up = sum(s.status in ("ok", "ans") for s in rows)
+            print(f"  {name:9} {up} of the {built} with an image answer")
     print(f"  wall      {sum(r.seconds for r in results):.0f} s for {len(results)} repositories")
 
 
@@ -681,6 +718,11 @@ def main(argv: list[str] | None = None) -> int:
         "--only", nargs="*", default=[], help="repositories (owner/name or name) to run"
     )
     parser.add_argument("--stages", default=",".join(STAGES), help="comma-separated stages to run")
+    parser.add_argument(
+        "--answer-stops",
+        action="store_true",
+        help="where run_local stops with one line naming a --set answer, give it and run again",
+    )
     parser.add_argument("--ca-bundle", default=CA_BUNDLE, help="CA_BUNDLE for the image builds")
     parser.add_argument("--results", help="write the results as JSON to this file")
     args = parser.parse_args(argv)

@@ -187,3 +187,13 @@ def test_the_decided_python_comes_from_the_answers_and_other_minors_are_flagged(
     assert corpus.needs_other_python("3.6")
     assert not corpus.needs_other_python("3.11")
     assert not corpus.needs_other_python("-")
+
+
+def test_kubestep_s_own_stop_line_is_told_from_compose_s_errors():
+    line = (
+        "error: ELASTICSEARCH_IMAGE: image es:8 is not here and cannot be pulled (no such host);"
+        " build or mirror one and set ELASTICSEARCH_IMAGE, or, if the app copes without it,"
+        " leave it out: inv migrate --step 3 --target /r --set without=elasticsearch"
+    )
+    assert corpus.kubestep_stop(f"+ make backing_images\n{line}\nmake: *** Error 1\n") == line
+    assert corpus.kubestep_stop("error: the local service did not come up healthy\n") is None
