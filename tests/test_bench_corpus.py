@@ -197,3 +197,18 @@ def test_kubestep_s_own_stop_line_is_told_from_compose_s_errors():
     )
     assert corpus.kubestep_stop(f"+ make backing_images\n{line}\nmake: *** Error 1\n") == line
     assert corpus.kubestep_stop("error: the local service did not come up healthy\n") is None
+
+
+def test_the_pins_a_stop_line_names_are_read_as_a_user_reads_them():
+    line = (
+        "error: the requirements pin SQLAlchemy==1.0.8 (requirements/prod.txt:18): before 1.2.13"
+        " it uses collections.MutableMapping, gone in 3.10; raise it to >=1.2.13; wsgiref==0.1.2"
+        " (requirements.txt:6): a Python 2 backport of the standard library: Python 3 has it"
+        " built in; remove it: kubestep's image runs Python 3.11, so the build would fail"
+    )
+    fixes = corpus.pin_fixes(line)
+    assert [(f.path, f.line, f.spec, f.minimum) for f in fixes] == [
+        ("requirements/prod.txt", 18, "SQLAlchemy==1.0.8", "1.2.13"),
+        ("requirements.txt", 6, "wsgiref==0.1.2", None),
+    ]
+    assert [f.shown for f in fixes] == ["SQLAlchemy==1.0.8 -> >=1.2.13", "wsgiref==0.1.2 removed"]
