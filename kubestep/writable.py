@@ -9,6 +9,8 @@ becomes, in the container (the code lives in /app):
   volume locally, so the data outlives a restart;
 - `link`: a SQLite database next to the code: the file is a link into /var/lib/SERVICE, where
   the volume is, so the code stays read-only and SQLite writes its journal beside the data;
+- `xdg`: the platform directories (platformdirs, appdirs: `/usr/local/share/APP`): the XDG
+  variables point them into /var/lib/SERVICE/xdg, in the same volume;
 - `note`: a directory that holds the code itself (a log file in /app): kubestep cannot make
   it writable without making the code writable, so the README says what to change.
 """
@@ -69,6 +71,10 @@ def mounts(
             continue
         seen.add((path, kind))
         entry = {"path": path, "why": str(item.get("why", "")), "source": item.get("source", "")}
+        if kind == "xdg":
+            target = posixpath.join(data_dir(service_name), "xdg")
+            result.append({**entry, "path": target, "mount": "xdg", "target": target, "folder": ""})
+            continue
         if kind == "sqlite":
             folder = posixpath.dirname(path)
             if _holds_repo_files(folder, item.get("occupied") or [], cwd):

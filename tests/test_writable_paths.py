@@ -1,6 +1,7 @@
 """Paths the code writes (logs, SQLite) found in the code, and made writable under a read-only
 root: a tmpfs or volume where no code is, a link into a volume for a file beside the code."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,24 @@ def test_compose_dockerfile_and_manifests_give_each_path_its_place(tmp_path: Pat
     assert {v["name"] for v in pod["volumes"]} >= {"tmp", "written-1", "app-data"}
     readme = (repo / "README.rst").read_text()
     assert "``/app/logs`` (RotatingFileHandler ./logs/tally.log" in readme
+
+
+@pytest.mark.usefixtures("identity")
+def test_platform_directories_go_to_the_volume_by_xdg_variables(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(FIXTURES / "flask-procfile", source)
+    (source / "greeter" / "paths.py").write_text(
+        "from platformdirs import PlatformDirs\n"
+        "DIRS = PlatformDirs('Greeter', ensure_exists=True)\n"
+        "MEDIA = DIRS.site_data_path / 'media'\n"
+    )
+    repo = legacy_copy(tmp_path / "greeter", source)
+    migrate(repo, "4", out=lambda line: None)
+    dockerfile = (repo / "Dockerfile").read_text()
+    assert "XDG_DATA_DIRS=/var/lib/greeter/xdg/share" in dockerfile
+    assert "RUN install -d -o 10001 -g 10001 /var/lib/greeter" in dockerfile
+    compose = yaml.safe_load((repo / "compose.yaml").read_text())
+    assert compose["services"]["app"]["volumes"] == ["app-data:/var/lib/greeter"]
+    deployment = yaml.safe_load((repo / "kube/base/deployment.yaml").read_text())
+    mounts = deployment["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
+    assert {"name": "app-data", "mountPath": "/var/lib/greeter"} in mounts

@@ -62,11 +62,38 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
         module = tree.python(rel)
         if isinstance(module, ast.Module):
             _Module(rel, module, result).run()
+    for item in found_platform_dirs(tree):
+        result.writable_paths.append(item)
     folders = _occupied_folders(tree.files)
     for item in result.writable_paths:
         folder = posixpath.dirname(item.path) if item.kind == "sqlite" else item.path
         item.occupied = _matching(folder, folders)
     return result
+
+
+_PLATFORM_DIRS = {"platformdirs", "appdirs"}
+
+
+def found_platform_dirs(tree: SourceTree) -> list[WritablePath]:
+    """A library that picks the platform's data and config directories (/usr/local/share/APP,
+    ~/.local/share/APP): the app writes there, wherever the library says."""
+    for rel in tree.python_files():
+        module = tree.python(rel)
+        if not isinstance(module, ast.Module):
+            continue
+        for node in ast.walk(module):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] in _PLATFORM_DIRS:
+                    why = f"{name.split('.')[0]}: its data, config and state directories"
+                    source = at(rel, node.lineno)
+                    return [WritablePath(path="$XDG", kind="xdg", source=source, why=why)]
+    return []
 
 
 _KEEP_FILES = {".gitkeep", ".keep", ".gitignore", "README", "README.md"}
