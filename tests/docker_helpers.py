@@ -8,6 +8,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 # Re-exported: the tests and the benches take it from here.
 from kubestep.verify.web import free_port as free_port
@@ -102,3 +103,27 @@ def running_service(
         yield RunningService(name, f"http://127.0.0.1:{port}", time.monotonic() - started)
     finally:
         docker("rm", "--force", name, check=False)
+
+
+def local_run_variables(
+    base_image: str, ca_bundle: str | None, port: int, tag: str, **images: str
+) -> dict[str, str]:
+    """The make variables of a `make run_local` on this machine: local images, the host's CA."""
+    return {
+        "BASE_IMAGE": base_image,
+        "CA_BUNDLE": ca_bundle or "",
+        "LOCAL_PORT": str(port),
+        "TAG": tag,
+        **images,
+    }
+
+
+def compose_logs(repo: Path, service: str = "app") -> str:
+    """What a compose service of repo logged so far."""
+    return subprocess.run(
+        ["docker", "compose", "logs", "--no-color", service],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout

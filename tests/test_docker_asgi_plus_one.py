@@ -11,7 +11,13 @@ import pytest
 
 from kubestep.migrate import migrate
 from kubestep.paths import LOCAL_SERVICE_IMAGES, SCRIPTS
-from tests.docker_helpers import compose_leftovers, free_port, http_get
+from tests.docker_helpers import (
+    compose_leftovers,
+    compose_logs,
+    free_port,
+    http_get,
+    local_run_variables,
+)
 from tests.legacy_repo import GIT_IDENTITY, legacy_copy
 from tests.render import make
 
@@ -50,13 +56,7 @@ def test_fastapi_under_the_asgi_worker_is_ready_on_the_redis_of_its_url(
         in (repo / "kubestep_gunicorn.py").read_text()
     )
     port = free_port()
-    variables = {
-        "BASE_IMAGE": base_image,
-        "CA_BUNDLE": ca_bundle or "",
-        "LOCAL_PORT": str(port),
-        "TAG": "asgi-plus-one",
-        **service_images,
-    }
+    variables = local_run_variables(base_image, ca_bundle, port, "asgi-plus-one", **service_images)
     try:
         started = make(repo, "run_local", **variables)
         assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
@@ -68,13 +68,7 @@ def test_fastapi_under_the_asgi_worker_is_ready_on_the_redis_of_its_url(
         status, metrics = http_get(f"http://127.0.0.1:{port}/metrics")
         assert status == 200
         assert route_count(metrics, "/visits/{name}") == 2
-        logs = subprocess.run(
-            ["docker", "compose", "logs", "--no-color", "app"],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
+        logs = compose_logs(repo)
         assert "Using worker: uvicorn_worker.UvicornWorker" in logs
         assert "readiness check redis: redis:6379 (from REDIS_URL)" in logs
     finally:

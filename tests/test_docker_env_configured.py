@@ -9,7 +9,13 @@ import pytest
 
 from kubestep.migrate import migrate
 from kubestep.paths import LOCAL_SERVICE_IMAGES, SCRIPTS
-from tests.docker_helpers import compose_leftovers, free_port, http_get
+from tests.docker_helpers import (
+    compose_leftovers,
+    compose_logs,
+    free_port,
+    http_get,
+    local_run_variables,
+)
 from tests.legacy_repo import GIT_IDENTITY, legacy_copy
 from tests.render import make
 
@@ -37,13 +43,7 @@ def test_an_env_configured_flask_app_reaches_postgres_by_url_and_is_ready_on_it(
     local_env = (repo / "config" / "local.env").read_text().splitlines()
     assert "DATABASE_URL=postgresql://app:local-only-password@postgres:5432/app" in local_env
     port = free_port()
-    variables = {
-        "BASE_IMAGE": base_image,
-        "CA_BUNDLE": ca_bundle or "",
-        "LOCAL_PORT": str(port),
-        "TAG": "env-configured",
-        **service_images,
-    }
+    variables = local_run_variables(base_image, ca_bundle, port, "env-configured", **service_images)
     try:
         started = make(repo, "run_local", **variables)
         assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
@@ -60,13 +60,7 @@ def test_an_env_configured_flask_app_reaches_postgres_by_url_and_is_ready_on_it(
         assert status == 200, body
         assert json.loads(body)["checks"] == {"postgres": "ok"}
         assert json.loads(http_get(f"http://127.0.0.1:{port}/entries")[1])["entries"] == 1
-        logs = subprocess.run(
-            ["docker", "compose", "logs", "--no-color", "app"],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
+        logs = compose_logs(repo)
         assert "readiness check postgres: postgres:5432 (from DATABASE_URL)" in logs
     finally:
         stopped = make(repo, "stop_local", **variables)
