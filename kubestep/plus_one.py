@@ -215,7 +215,8 @@ def runtime_answers(
     candidate = choice.candidate if isinstance(choice, decide.Choice) else {}
     entry_app = (inventory.get("entrypoint") or {}).get("app") or {}
     from_command = bool(candidate.get("app"))
-    app = candidate.get("app") or entry_app.get("value") or ""
+    # `rank.app:create_app\(\)` in a Procfile is the shell's quoting of `create_app()`.
+    app = (candidate.get("app") or entry_app.get("value") or "").replace("\\", "")
     if from_command and ":" not in app and candidate.get("server") in _DEFAULT_CALLABLE_SERVERS:
         app += ":application"  # `gunicorn myproject.wsgi`: both servers' default callable
     app_kind = entry_app.get("kind") if not from_command else None

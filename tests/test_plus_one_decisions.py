@@ -1,6 +1,7 @@
 """The +1 step's decisions: WSGI or ASGI, which app object, which worker and packages, and the
 variables each backing service's readiness check reads its address from."""
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -227,3 +228,24 @@ def test_a_module_without_a_callable_is_the_servers_default_application(tmp_path
     runtime = runtime_answers(collect(root).to_dict(), [], {}, root)
     assert runtime["app"] == "shop.wsgi:application"
     assert runtime["interface"] == "wsgi"
+
+
+def test_an_app_factory_the_procfile_quotes_is_called(tmp_path: Path) -> None:
+    source = write_tree(
+        tmp_path / "source",
+        {
+            "requirements.txt": "flask==3.1.3\ngunicorn==23.0.0\n",
+            "Procfile": "web: gunicorn rank.app:create_app\\(\\) -b 0.0.0.0:$PORT -w 3\n",
+            "rank/__init__.py": "",
+            "rank/app.py": "from flask import Flask\n\n\ndef create_app():\n"
+            "    return Flask(__name__)\n",
+        },
+    )
+    for name, value in GIT_IDENTITY.items():
+        os.environ.setdefault(name, value)
+    repo = legacy_copy(tmp_path / "rank", source)
+    migrate(repo, "3", out=lambda line: None)
+    migrate(repo, "+1", out=lambda line: None)
+    text = (repo / "kubestep_app.py").read_text()
+    assert "from rank.app import create_app as legacy_application" in text
+    assert "legacy_application = legacy_application()" in text
