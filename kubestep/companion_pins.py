@@ -36,6 +36,8 @@ RULES = (
     Rule("flask", (2, 0), "markupsafe", "<2.1", "its Jinja2 2 imports soft_unicode, gone in 2.1"),
     Rule("jinja2", (3, 0), "markupsafe", "<2.1", "it imports soft_unicode, gone in MarkupSafe 2.1"),
     Rule("flask-sqlalchemy", (3, 0), "sqlalchemy", "<2", "it predates SQLAlchemy 2's API"),
+    Rule("flask-sqlalchemy", (3, 0), "flask", "<2.3", "it imports _app_ctx_stack, gone in 2.3"),
+    Rule("flask-sqlalchemy", (3, 0), "werkzeug", "<3", "its Flask below 2.3 breaks on Werkzeug 3"),
 )
 
 

@@ -52,7 +52,7 @@ def test_recent_or_unpinned_or_dev_only_pins_need_nothing() -> None:
     assert [
         b["spec"]
         for b in companion_bounds([dependency("Flask-SQLAlchemy==2.5.1", "flask-sqlalchemy")])
-    ] == ["sqlalchemy<2"]
+    ] == ["sqlalchemy<2", "flask<2.3", "werkzeug<3"]
 
 
 def test_the_dockerfile_installs_the_bound_and_says_why(
