@@ -69,6 +69,7 @@ INCOMPATIBLE: dict[str, tuple[tuple[int, ...] | None, str]] = {
     "mysql-python": (None, "Python 2 only: mysqlclient is its Python 3 successor"),
     "gunicorn": ((20,), "before 20 it calls inspect.getargspec, gone since Python 3.11"),
     "sqlalchemy": ((1, 2, 13), "before 1.2.13 it uses collections.MutableMapping, gone in 3.10"),
+    "cffi": ((1, 15, 1), "before 1.15.1 its C code predates Python 3.11"),
     "falcon": ((2, 0), "before 2.0 it uses collections.MutableMapping, gone in 3.10"),
     "lxml": ((4, 9, 1), "before 4.9.1 its C code includes longintrepr.h, gone in 3.11"),
     "pyyaml": ((6, 0, 1), "before 6.0.1 it has no 3.11 wheel and its source no longer builds"),

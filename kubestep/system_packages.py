@@ -58,6 +58,10 @@ _BUILD_ONLY = re.compile(
 )
 
 
+# Debian's Python 2 modules (python-mysqldb, python-imaging): bookworm has none of them.
+_PYTHON2_PACKAGE = re.compile(r"^python-(?!is-python3$|dev-is-python3$)[a-z0-9][a-z0-9.+-]*$")
+
+
 def split_packages(packages: list[dict[str, Any]]) -> tuple[list[str], list[str], list[str]]:
     """(runtime packages, build-stage packages, notes) for bookworm."""
     runtime: set[str] = set()
@@ -79,6 +83,12 @@ def split_packages(packages: list[dict[str, Any]]) -> tuple[list[str], list[str]
         if package.get("manager") == "apk" or package["name"] in INFRASTRUCTURE:
             continue
         name = RENAMED.get(package["name"], package["name"])
+        if _PYTHON2_PACKAGE.match(name) and name not in RENAMED:
+            notes.append(
+                f"left out {name} ({package.get('source')}): a Python 2 package, gone from "
+                "bookworm; the image installs the app's Python dependencies with pip"
+            )
+            continue
         if not name:
             continue
         if name != package["name"]:
