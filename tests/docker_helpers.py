@@ -1,5 +1,6 @@
 """Helpers of the Docker tier: free ports, HTTP on 127.0.0.1, what compose left behind."""
 
+import os
 import signal
 import subprocess
 import time
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Re-exported: the tests and the benches take it from here.
+from kubestep.catalog import CATALOG
+from kubestep.paths import SCRIPTS
 from kubestep.verify.web import free_port as free_port
 
 
@@ -103,6 +106,18 @@ def running_service(
         yield RunningService(name, f"http://127.0.0.1:{port}", time.monotonic() - started)
     finally:
         docker("rm", "--force", name, check=False)
+
+
+def built_local_images(base_image: str, *kinds: str) -> dict[str, str]:
+    """Build the local images of these backing services (cached when present): each image
+    variable with its local image, as `make run_local` takes them."""
+    subprocess.run(
+        ["bash", str(SCRIPTS / "build-local-images.sh"), *kinds],
+        env={**os.environ, "BASE_IMAGE": base_image},
+        check=True,
+        capture_output=True,
+    )
+    return {CATALOG[kind].image_variable: CATALOG[kind].local_image for kind in kinds}
 
 
 def local_run_variables(

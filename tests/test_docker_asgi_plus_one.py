@@ -3,15 +3,14 @@
 /ready checks the Redis that REDIS_URL names, /metrics counts the route, `make verify` passes."""
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from kubestep.migrate import migrate
-from kubestep.paths import LOCAL_SERVICE_IMAGES, SCRIPTS
 from tests.docker_helpers import (
+    built_local_images,
     compose_leftovers,
     compose_logs,
     free_port,
@@ -27,8 +26,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "inventory" / "fastapi-redis"
 
 @pytest.fixture(scope="module")
 def service_images(base_image: str) -> dict[str, str]:
-    subprocess.run(["bash", str(SCRIPTS / "build-local-images.sh"), "redis"], check=True)
-    return LOCAL_SERVICE_IMAGES
+    return built_local_images(base_image, "redis")
 
 
 def route_count(metrics: str, route: str) -> float:

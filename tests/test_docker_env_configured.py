@@ -2,14 +2,13 @@
 that config/local.env points it at, and after +1 its /ready checks the host of that URL."""
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from kubestep.migrate import migrate
-from kubestep.paths import LOCAL_SERVICE_IMAGES, SCRIPTS
 from tests.docker_helpers import (
+    built_local_images,
     compose_leftovers,
     compose_logs,
     free_port,
@@ -25,8 +24,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "inventory" / "flask-postgres-url
 
 @pytest.fixture(scope="module")
 def service_images(base_image: str) -> dict[str, str]:
-    subprocess.run(["bash", str(SCRIPTS / "build-local-images.sh"), "postgres"], check=True)
-    return LOCAL_SERVICE_IMAGES
+    return built_local_images(base_image, "postgres")
 
 
 def test_an_env_configured_flask_app_reaches_postgres_by_url_and_is_ready_on_it(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kubestep.paths import LOCAL_SERVICE_IMAGES, REPO, SCRIPTS
-from tests.docker_helpers import compose_leftovers, free_port, http_get
+from kubestep.paths import REPO
+from tests.docker_helpers import built_local_images, compose_leftovers, free_port, http_get
 from tests.legacy_repo import migrated_copy
 from tests.render import make
 
@@ -20,8 +20,7 @@ pytestmark = pytest.mark.docker
 @pytest.fixture(scope="module")
 def service_images(base_image: str) -> dict[str, str]:
     """PostgreSQL and Redis built from Debian packages: nothing can be pulled."""
-    subprocess.run(["bash", str(SCRIPTS / "build-local-images.sh")], check=True)
-    return LOCAL_SERVICE_IMAGES
+    return built_local_images(base_image, "postgres", "redis")
 
 
 def test_migrated_example_runs_locally_and_answers_its_status_url(

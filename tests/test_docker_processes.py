@@ -2,7 +2,6 @@
 runs all three from one image with `make run_local`: the migration has run before the web
 answers, and the worker consumes a task the web enqueues on Redis."""
 
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -10,15 +9,20 @@ from pathlib import Path
 import pytest
 
 from kubestep.migrate import migrate
-from tests.docker_helpers import compose_leftovers, free_port, http_get, wait_for_status
+from tests.docker_helpers import (
+    built_local_images,
+    compose_leftovers,
+    free_port,
+    http_get,
+    local_run_variables,
+    wait_for_status,
+)
 from tests.legacy_repo import GIT_IDENTITY, legacy_copy
 from tests.render import make
 
 pytestmark = pytest.mark.docker
 FIXTURE = Path(__file__).parent / "fixtures" / "inventory" / "django-celery"
 PROJECT = "notes-site"
-SCRIPTS = Path(__file__).resolve().parents[1] / "kubestep" / "scripts"
-BUILD_SCRIPT = SCRIPTS / "build-local-images.sh"
 
 
 def compose(repo: Path, *arguments: str) -> str:
@@ -33,23 +37,11 @@ def test_release_runs_before_the_web_and_the_worker_consumes_its_tasks(
 ) -> None:
     for name, value in GIT_IDENTITY.items():
         monkeypatch.setenv(name, value)
-    subprocess.run(
-        ["bash", str(BUILD_SCRIPT), "postgres", "redis"],
-        env={**os.environ, "BASE_IMAGE": base_image},
-        check=True,
-        capture_output=True,
-    )
+    images = built_local_images(base_image, "postgres", "redis")
     repo = legacy_copy(tmp_path / PROJECT, FIXTURE)
     migrate(repo, "3", out=lambda line: None)
     port = free_port()
-    variables = {
-        "BASE_IMAGE": base_image,
-        "CA_BUNDLE": ca_bundle or "",
-        "LOCAL_PORT": str(port),
-        "TAG": "processes",
-        "POSTGRES_IMAGE": "kubestep-local/postgres:15",
-        "REDIS_IMAGE": "kubestep-local/redis:7",
-    }
+    variables = local_run_variables(base_image, ca_bundle, port, "processes", **images)
     try:
         started = make(repo, "run_local", **variables)
         assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]

@@ -4,14 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from kubestep.inventory import collect
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+from tests.legacy_repo import write_tree
 
 
 def env_vars(root: Path) -> dict[str, tuple[Any, Any]]:
@@ -21,7 +14,7 @@ def env_vars(root: Path) -> dict[str, tuple[Any, Any]]:
 def test_pydantic_1_fields_are_inherited_across_modules_with_their_defaults(
     tmp_path: Path,
 ) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             "shop/__init__.py": "",
@@ -77,7 +70,7 @@ def test_pydantic_1_fields_are_inherited_across_modules_with_their_defaults(
 
 
 def test_pydantic_2_prefix_aliases_and_required_optionals(tmp_path: Path) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             "svc/config.py": (
@@ -110,7 +103,7 @@ def test_pydantic_2_prefix_aliases_and_required_optionals(tmp_path: Path) -> Non
 
 
 def test_flask_config_classes_or_defaults_casts_and_the_class_selector(tmp_path: Path) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             "settings.py": (
@@ -159,7 +152,7 @@ def test_flask_config_classes_or_defaults_casts_and_the_class_selector(tmp_path:
 def test_django_settings_read_through_environ_dj_database_url_and_decouple(
     tmp_path: Path,
 ) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             "site/settings.py": (
@@ -208,7 +201,7 @@ def test_django_settings_read_through_environ_dj_database_url_and_decouple(
 
 
 def test_a_read_that_picks_a_key_of_a_dict_is_no_class_selector(tmp_path: Path) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             "config.py": "class LocalConfig:\n    DEBUG = True\nconfigs = {'local': LocalConfig}\n",
