@@ -123,7 +123,7 @@ class _ModuleReader:
         for node in ast.walk(self.module):
             if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for name in filter(None, map(_bound_name, targets)):
+                for name in filter(None, map(bound_name, targets)):
                     self.bindings.setdefault(name, []).append(node.value)
                     if _called_name(node.value) in PARSER_CLASSES:
                         self.parsers.add(name)
@@ -151,7 +151,7 @@ class _ModuleReader:
                 self.bindings.setdefault(arg.arg, []).append(default)
 
     def _is_parser(self, node: ast.expr) -> bool:
-        return _bound_name(node) in self.parsers
+        return bound_name(node) in self.parsers
 
     def _key_read(self, node: ast.Call) -> None:
         method = getattr(node.func, "attr", None)
@@ -164,8 +164,8 @@ class _ModuleReader:
         elif isinstance(receiver, ast.Subscript) and self._is_parser(receiver.value):
             section, key = self._string(receiver.slice), self._arg(node, 0)
             fallback = fallback or (node.args[1] if len(node.args) > 1 else None)
-        elif _bound_name(receiver) in self.proxies:
-            section, key = self.proxies[_bound_name(receiver) or ""], self._arg(node, 0)
+        elif bound_name(receiver) in self.proxies:
+            section, key = self.proxies[bound_name(receiver) or ""], self._arg(node, 0)
             fallback = fallback or (node.args[1] if len(node.args) > 1 else None)
         else:
             return
@@ -228,8 +228,8 @@ class _ModuleReader:
         if env is not None:
             name, default = env
             return (self._path(default, depth + 1)[0] if default else None), self._string(name)
-        if isinstance(node, ast.Call) and _bound_name(node.func) in self.returns:
-            for value in self.returns[_bound_name(node.func) or ""]:  # config_path()
+        if isinstance(node, ast.Call) and bound_name(node.func) in self.returns:
+            for value in self.returns[bound_name(node.func) or ""]:  # config_path()
                 path, env_var = self._path(value, depth + 1)
                 if path or env_var:
                     return path, env_var
@@ -280,7 +280,7 @@ class _ModuleReader:
         return None
 
 
-def _bound_name(node: ast.expr) -> str | None:
+def bound_name(node: ast.expr) -> str | None:
     """'parser' for `parser` and `self.parser`."""
     if isinstance(node, ast.Name):
         return node.id
@@ -291,7 +291,7 @@ def _bound_name(node: ast.expr) -> str | None:
 
 def _called_name(node: ast.expr) -> str | None:
     if isinstance(node, ast.Call):
-        return _bound_name(node.func)
+        return bound_name(node.func)
     return None
 
 

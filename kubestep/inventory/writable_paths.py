@@ -13,6 +13,7 @@ import ast
 import posixpath
 import re
 
+from kubestep.inventory.config_code import bound_name
 from kubestep.inventory.model import Inventory, WritablePath
 from kubestep.inventory.tree import SourceTree, at
 
@@ -56,13 +57,12 @@ def _literal(path: str) -> _Path:
 
 
 def read(tree: SourceTree, found: Inventory) -> Inventory:
-    del found
     result = Inventory()
     for rel in tree.python_files():
         module = tree.python(rel)
         if isinstance(module, ast.Module):
             _Module(rel, module, result).run()
-    for item in found_platform_dirs(tree):
+    for item in found_platform_dirs(found):
         result.writable_paths.append(item)
     folders = _occupied_folders(tree.files)
     for item in result.writable_paths:
@@ -74,25 +74,13 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
 _PLATFORM_DIRS = {"platformdirs", "appdirs"}
 
 
-def found_platform_dirs(tree: SourceTree) -> list[WritablePath]:
+def found_platform_dirs(found: Inventory) -> list[WritablePath]:
     """A library that picks the platform's data and config directories (/usr/local/share/APP,
     ~/.local/share/APP): the app writes there, wherever the library says."""
-    for rel in tree.python_files():
-        module = tree.python(rel)
-        if not isinstance(module, ast.Module):
-            continue
-        for node in ast.walk(module):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            else:
-                continue
-            for name in names:
-                if name.split(".")[0] in _PLATFORM_DIRS:
-                    why = f"{name.split('.')[0]}: its data, config and state directories"
-                    source = at(rel, node.lineno)
-                    return [WritablePath(path="$XDG", kind="xdg", source=source, why=why)]
+    for item in found.imports:  # the python code reader's, recorded once
+        if item.value in _PLATFORM_DIRS:
+            why = f"{item.value}: its data, config and state directories"
+            return [WritablePath(path="$XDG", kind="xdg", source=item.source, why=why)]
     return []
 
 
@@ -159,7 +147,7 @@ class _Module:
             self.result.writable_paths.append(item)
 
     def call(self, node: ast.Call) -> None:
-        name = _called(node.func)
+        name = bound_name(node.func)
         if name in _FILE_HANDLERS and node.args:
             log = self.path(node.args[0])
             self.note(log.parent() if log else None, "dir", node.lineno, f"{name} {_show(log)}")
@@ -221,7 +209,7 @@ class _Module:
         return None
 
     def call_path(self, node: ast.Call) -> _Path | None:
-        name = _called(node.func)
+        name = bound_name(node.func)
         if name in ("abspath", "realpath", "normpath", "Path", "PurePath", "str", "fspath"):
             return self.path(node.args[0]) if len(node.args) == 1 else None
         if name in ("resolve", "absolute") and isinstance(node.func, ast.Attribute):
@@ -239,14 +227,6 @@ class _Module:
                 return None
             return base.join(*[part for part in parts if part is not None])
         return None
-
-
-def _called(func: ast.expr) -> str | None:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return None
 
 
 def _is_os(node: ast.Call) -> bool:
