@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubestep.catalog import CATALOG
+from kubestep.inventory.backing_services import SCHEMES, url_scheme
 from kubestep.secrets import secret_key
 
 # Words in a variable name -> the kinds of backing service it may name, in order of preference.
@@ -51,19 +52,6 @@ _SERVICE_WORDS: dict[str, tuple[str, ...]] = {
 }
 _URL_SUFFIXES = ("url", "uri", "dsn", "backend", "location", "urls", "hosts")
 # A URL default's scheme -> the kind of service it reaches.
-_SCHEMES = {
-    "postgres": "postgres",
-    "postgresql": "postgres",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "redis": "redis",
-    "rediss": "redis",
-    "memcache": "memcached",
-    "memcached": "memcached",
-    "pymemcache": "memcached",
-    "amqp": "rabbitmq",
-    "mongodb": "mongodb",
-}
 # Django's database engines, for SQL_ENGINE-like variables.
 _ENGINES = {"postgres": "django.db.backends.postgresql", "mysql": "django.db.backends.mysql"}
 # The last word of a name -> the local setting of the service it stands for.
@@ -108,11 +96,6 @@ def _words(name: str) -> list[str]:
     return [word for word in re.split(r"[_.\W]+", name.lower()) if word]
 
 
-def _scheme(value: Any) -> str:
-    text = str(value or "")
-    return text.split("://", 1)[0].split("+", 1)[0].lower() if "://" in text else ""
-
-
 # libpq's own variables (psycopg and asyncpg read them too).
 _LIBPQ = {"pghost": "host", "pgport": "port", "pguser": "user", "pgpassword": "password"}
 _LIBPQ["pgdatabase"] = "name"
@@ -128,13 +111,13 @@ def _wiring(
     for label in filter(None, (name, feeds)):
         words = _words(label)
         kind = _kind_for(words, present)
-        by_scheme = _SCHEMES.get(_scheme(default))
+        by_scheme = SCHEMES.get(url_scheme(default))
         if by_scheme in present and by_scheme in CATALOG and (kind is None or label == name):
             kind = by_scheme  # os.environ.get("QUEUE", "redis://localhost") is Redis
         if kind is None or not words:
             continue
         last = words[-1]
-        if last in _URL_SUFFIXES or _scheme(default) or label.lower() in _WHOLE_URLS:
+        if last in _URL_SUFFIXES or url_scheme(default) or label.lower() in _WHOLE_URLS:
             return kind, "url"
         if last == "engine" or str(default or "").startswith("django.db.backends."):
             return (kind, "engine") if kind in _ENGINES else None
@@ -183,7 +166,7 @@ def _backing_value(
     if setting == "url":
         url = service.local_url
         scheme = str(default).split("://", 1)[0] if "://" in str(default or "") else ""
-        if scheme and _SCHEMES.get(_scheme(default)) == kind and kind in ("postgres", "mysql"):
+        if scheme and SCHEMES.get(url_scheme(default)) == kind and kind in ("postgres", "mysql"):
             url = scheme + "://" + url.split("://", 1)[1]  # the driver the code names
         return url, f"the compose service {kind}, as a URL"
     return service.local_settings[setting], f"the compose service {kind}: its {setting}"

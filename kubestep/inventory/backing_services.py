@@ -59,6 +59,7 @@ SCHEMES = {
     "mongodb": "mongodb",
     "mariadb": "mysql",
     "memcached": "memcached",
+    "pymemcache": "memcached",
 }
 SECTION_WORDS = {
     "postgres": "postgres",
@@ -98,7 +99,7 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
             if dependency.name in names and not _only_carried(dependency.name, runtime, imported):
                 note(kind, dependency.spec, dependency.source)
     for url, source in _service_urls(found):
-        note(SCHEMES[_scheme(url)], f"URL {_without_password(url)}", source)
+        note(SCHEMES[url_scheme(url)], f"URL {_without_password(url)}", source)
     for record in found.container_files:
         for image in record.images:
             if image_kind := _kind_of_image(image.value):
@@ -151,8 +152,10 @@ def _only_carried(name: str, runtime: Mapping[str, object], imported: set[str]) 
     return bool(carriers & set(runtime)) and name.replace("-", "_") not in imported
 
 
-def _scheme(url: str) -> str:
-    return url.split("://", 1)[0].split("+", 1)[0].lower()
+def url_scheme(value: object) -> str:
+    """The scheme of a URL without its driver (`postgresql+psycopg://` -> postgresql), or ''."""
+    text = str(value or "")
+    return text.split("://", 1)[0].split("+", 1)[0].lower() if "://" in text else ""
 
 
 def _service_urls(found: Inventory) -> list[tuple[str, str]]:
@@ -161,7 +164,7 @@ def _service_urls(found: Inventory) -> list[tuple[str, str]]:
     urls = [(str(v.default), v.source) for v in found.config.env_vars if v.default]
     urls += [(str(v.value), v.source) for v in found.environment if v.value]
     urls += [(item.value, item.source) for item in found.service_urls]
-    return [(url, source) for url, source in urls if "://" in url and _scheme(url) in SCHEMES]
+    return [(url, source) for url, source in urls if "://" in url and url_scheme(url) in SCHEMES]
 
 
 def _without_password(url: str) -> str:
