@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from kubestep.errors import KubestepError, StepError
 from kubestep.migrate import migrate
@@ -168,3 +169,39 @@ def test_an_answer_that_changes_nothing_on_a_done_step_commits_nothing(tmp_path:
     migrate(repo, "3", out=lambda line: None, sets=["port=8000"])
     assert len(git(repo, "log", "--format=%H", f"{head}..HEAD").split()) <= 1
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_the_run_local_healthcheck_passes_below_500_and_says_what_it_got(tmp_path: Path) -> None:
+    import http.server
+    import subprocess
+    import sys
+    import threading
+
+    repo = legacy_copy(tmp_path / "greeter", FIXTURES / "flask-procfile")
+    migrate(repo, "3", out=lambda line: None)
+    test = yaml.safe_load((repo / "compose.yaml").read_text())["services"]["app"]["healthcheck"]
+    assert test["test"][:3] == ["CMD", "python", "-c"]
+    script = test["test"][3]
+    status = {"code": 404}
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(status["code"])
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    probe = script.replace("http://127.0.0.1:8000", url)
+    assert probe != script
+    try:
+        assert subprocess.run([sys.executable, "-c", probe]).returncode == 0  # an app that is up
+        status["code"] = 500
+        failed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+        assert failed.returncode == 1
+        assert failed.stderr.strip() == f"GET {url}: HTTP 500"
+    finally:
+        server.shutdown()
