@@ -46,6 +46,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 KUBESTEP = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().with_name("corpus.txt")
@@ -321,29 +322,34 @@ def http_get(url: str, timeout: float = 10.0) -> tuple[int | None, str]:
         return None, str(error)
 
 
-def probe_route(tree: Path) -> tuple[str, str]:
-    """The route to GET after run_local and where it came from: routes, status path, or /."""
+def _legacy_answers(tree: Path) -> dict[str, Any]:
     import yaml
 
-    inventory_file = tree / ".kubestep" / "inventory.yml"
-    if inventory_file.is_file():
-        data = yaml.safe_load(inventory_file.read_text()) or {}
-        for route in data.get("routes") or []:
-            path = route.get("path") if isinstance(route, dict) else route
-            if (
-                isinstance(path, str)
-                and path.startswith("/")
-                and "<" not in path
-                and "{" not in path
-            ):
-                return path, "inventory routes"
     answers = tree / ".copier-answers.yml"
-    if answers.is_file():
-        data = yaml.safe_load(answers.read_text()) or {}
-        status_path = (data.get("legacy") or {}).get("status_path")
-        if isinstance(status_path, str) and status_path.startswith("/"):
-            return status_path, "inventory status_path"
+    data = yaml.safe_load(answers.read_text()) if answers.is_file() else None
+    legacy = (data or {}).get("legacy") if isinstance(data, dict) else None
+    return legacy if isinstance(legacy, dict) else {}
+
+
+def probe_route(tree: Path) -> tuple[str, str]:
+    """The route to GET after run_local and where it came from: the route kubestep's `make
+    verify` exercises (the status check, else a route found in the code), or /."""
+    legacy = _legacy_answers(tree)
+    sample = legacy.get("sample_route")
+    if isinstance(sample, str) and sample.startswith("/"):
+        origin = "status check" if sample == legacy.get("status_path") else "a route in the code"
+        return sample, origin
+    status_path = legacy.get("status_path")
+    if isinstance(status_path, str) and status_path.startswith("/"):
+        return status_path, "inventory status_path"
     return "/", "no route in the inventory"
+
+
+def ready_path(tree: Path) -> str:
+    """Where the +1 runtime answers readiness (moved when the app serves /ready itself)."""
+    chosen = _legacy_answers(tree).get("probe_paths") or {}
+    path = chosen.get("ready") if isinstance(chosen, dict) else None
+    return path if isinstance(path, str) and path.startswith("/") else "/ready"
 
 
 @contextlib.contextmanager
@@ -606,7 +612,7 @@ class Bench:
             if status.get("build") != "ok":
                 return "FAIL", "migrate +1 ok; not run: the image of step 2 did not build"
             try:
-                verdict, outcome = serve("/ready", "200")
+                verdict, outcome = serve(ready_path(tree), "200")
             finally:
                 compose_down(run, tree)
             return verdict, outcome

@@ -10,7 +10,7 @@ import re
 from dataclasses import asdict
 from typing import Any
 
-from kubestep import decide, decide_processes, writable
+from kubestep import decide, decide_processes, probe_paths, writable
 from kubestep.build_packages import build_packages, incompatible_pins
 from kubestep.catalog import CATALOG
 from kubestep.companion_pins import companion_bounds
@@ -252,6 +252,13 @@ def _port(inventory: dict[str, Any], start: dict[str, Any], user: dict[str, Any]
     return int(decide.port(inventory, start.get("candidate", {}), user).value)
 
 
+def _app_routes(inventory: dict[str, Any]) -> list[dict[str, Any]]:
+    """The routes of the app being served: a Django project's urlpatterns, not the routes of a
+    bot or a tool beside it (probes stay off every route the code declares)."""
+    django = _value(inventory.get("framework")) == "django"
+    return [r for r in inventory.get("routes", []) if (r.get("kind") == "django") == django]
+
+
 def _status_path(checks: list[dict[str, Any]]) -> str:
     return next((c["path"] for c in checks if c.get("kind") == "http" and c.get("path")), "")
 
@@ -286,6 +293,8 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
     python = decide.python_version(inventory)
     processes, release, process_notes = _processes(inventory, user, start, services)
     notes += process_notes
+    routes = inventory.get("routes", [])
+    chosen_probes, probe_notes = probe_paths.choose(routes)
     return {
         "notes": notes,
         "image_env": _image_environment(inventory),
@@ -339,6 +348,11 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         # How the +1 step serves the app and finds its backing services (kubestep/plus_one.py).
         "runtime": recorded_runtime(inventory, services, user),
         "status_path": _status_path(checks),
+        # Where +1 serves its probes (off the app's own routes) and a route to exercise.
+        "probe_paths": chosen_probes,
+        "probe_env": probe_paths.moved(chosen_probes),
+        "probe_notes": probe_notes,  # said by the +1 step, which serves them
+        "sample_route": probe_paths.sample_route(_app_routes(inventory), _status_path(checks)),
         "checks": checks,
         "cron_jobs": inventory.get("cron_jobs", []),
         "users": inventory.get("users", []),

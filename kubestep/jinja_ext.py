@@ -27,6 +27,14 @@ def env_name_of(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", str(value)).strip("_").upper()
 
 
+def probe_path(legacy: object, kind: str) -> str:
+    """Where the +1 runtime serves probe kind ('health'): the step's choice, else the usual."""
+    from kubestep.probe_paths import DEFAULTS
+
+    chosen = legacy.get("probe_paths") if isinstance(legacy, dict) else None
+    return str((chosen or {}).get(kind) or DEFAULTS[kind])
+
+
 def problems(values: object, kind: str) -> str:
     """The first problem in a list of values, or '' when all are valid."""
     if not isinstance(values, list):
@@ -35,8 +43,8 @@ def problems(values: object, kind: str) -> str:
 
 
 class KubestepExtension(Extension):
-    """Registers kubestep's filters, the `secret_key` test, the backing_service() lookup and
-    step 6's step6() and step6_items()."""
+    """Registers kubestep's filters, the `secret_key` test, the backing_service() and
+    probe_path() lookups and step 6's step6() and step6_items()."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
@@ -49,6 +57,7 @@ class KubestepExtension(Extension):
         environment.filters["env_name_of"] = env_name_of
         environment.tests["secret_key"] = secret_key
         environment.globals["backing_service"] = backing_service
+        environment.globals["probe_path"] = probe_path
         from kubestep.keep.jinja import step6, step6_items  # step 6 builds on these helpers
 
         environment.globals["step6"] = step6

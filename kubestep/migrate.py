@@ -24,7 +24,16 @@ from kubestep.inventory.tree import line_of
 from kubestep.merge import Change, File, Tree, apply_changes, plan_changes, read_file, read_tree
 from kubestep.precommit import check_changes
 from kubestep.repo import KUBESTEP_DIR, commit_all, git, require_clean_repository, restore
-from kubestep.steps import STEPS, Answers, Step, answers_after, is_done, parse_step, steps_to
+from kubestep.steps import (
+    PLUS_ONE,
+    STEPS,
+    Answers,
+    Step,
+    answers_after,
+    is_done,
+    parse_step,
+    steps_to,
+)
 
 ANSWERS_FILE = ".copier-answers.yml"
 Output = Callable[[str], None]
@@ -230,6 +239,9 @@ def migrate(
         if next_step.number == 2:
             for note in after.get("legacy", {}).get("notes", []):
                 out(f"  warning: {note}")
+        if next_step.number == PLUS_ONE:
+            for note in after.get("legacy", {}).get("probe_notes", []):
+                out(f"  note: {note}")
         if next_step.number == 3:
             for line in _process_lines(after.get("legacy", {})):
                 out(f"  {line}")

@@ -167,15 +167,18 @@ def test_a_gunicorn_boot_failure_gives_the_app_s_exception_not_halt_server():
     )
 
 
-def test_the_probe_route_is_an_inventoried_route_then_the_status_path_then_slash(tmp_path):
+def test_the_probe_route_is_the_sample_route_then_the_status_path_then_slash(tmp_path):
     assert corpus.probe_route(tmp_path) == ("/", "no route in the inventory")
     (tmp_path / ".copier-answers.yml").write_text("legacy:\n  status_path: /status\n")
     assert corpus.probe_route(tmp_path) == ("/status", "inventory status_path")
-    (tmp_path / ".kubestep").mkdir()
-    (tmp_path / ".kubestep" / "inventory.yml").write_text(
-        "routes:\n- path: /results/<job_key>\n- path: /api/tags\n"
-    )
-    assert corpus.probe_route(tmp_path) == ("/api/tags", "inventory routes")
+    (tmp_path / ".copier-answers.yml").write_text("legacy:\n  sample_route: /api/tags\n")
+    assert corpus.probe_route(tmp_path) == ("/api/tags", "a route in the code")
+
+
+def test_the_ready_path_follows_the_probe_paths_kubestep_chose(tmp_path):
+    assert corpus.ready_path(tmp_path) == "/ready"
+    (tmp_path / ".copier-answers.yml").write_text("legacy:\n  probe_paths:\n    ready: /readyz\n")
+    assert corpus.ready_path(tmp_path) == "/readyz"
 
 
 def test_the_decided_python_comes_from_the_answers_and_other_minors_are_flagged(tmp_path):

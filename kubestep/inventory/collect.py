@@ -27,6 +27,7 @@ from kubestep.inventory import (
     python_code,
     python_project,
     readme,
+    routes,
     systemd,
     writable_paths,
 )
@@ -50,6 +51,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("nagios", nagios.read),
     ("entrypoint", entrypoint.read),
     ("python code", python_code.read),
+    ("routes", routes.read),
     ("writable paths", writable_paths.read),
     ("backing services", backing_services.read),
     ("ci files", ci_files.read),

@@ -159,6 +159,20 @@ class WritablePath:
 
 
 @dataclass
+class Route:
+    """A URL path the app serves; pattern is a regex over the whole path (route_patterns)."""
+
+    path: str
+    pattern: str
+    source: str
+    # "django" for urlpatterns; None for routes declared in code (decorators, add_route).
+    kind: str | None = None
+    # Why the path may be served under another prefix as well (a blueprint kubestep cannot
+    # see registered).
+    note: str | None = None
+
+
+@dataclass
 class SystemPackage:
     name: str
     source: str
@@ -372,6 +386,7 @@ class Inventory:
     # String literals in the code that are a backing service's URL (`redis://localhost:6379`).
     service_urls: list[Evidence] = field(default_factory=list)
     writable_paths: list[WritablePath] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
     ci_files: list[CiFile] = field(default_factory=list)
     readme: Readme | None = None
     warnings: list[ReadWarning] = field(default_factory=list)
@@ -431,6 +446,7 @@ _LIST_FACTS = (
     "imports",
     "service_urls",
     "writable_paths",
+    "routes",
     "ci_files",
     "warnings",
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from kubestep.jinja_ext import k8s_slug
+from kubestep.jinja_ext import k8s_slug, probe_path
 from kubestep.keep import checks as nagios
 from kubestep.keep import cron
 from kubestep.keep.model import Alert, Service, monitoring_labels, selector, series
@@ -35,6 +35,8 @@ def service_of(answers: dict[str, Any]) -> Service:
         runbook=f"{repository.rstrip('/')}/README.rst" if repository else "README.rst",
         checks=checks,
         jobs=bool(nagios.cronjob_checks(checks) or cron_entries),
+        metrics_path=probe_path(legacy, "metrics"),
+        ready_path=probe_path(legacy, "ready"),
     )
 
 

@@ -81,7 +81,11 @@ def probes(service: Service, env: str) -> list[dict[str, Any]]:
         wanted = [("tcp", "tcp_connect", _target(service, env, None))]
     if not wanted:  # a new service: its readiness from outside the pod
         wanted = [
-            ("ready", "http_2xx", f"http://{service.name}.{service.namespace(env)}.svc/ready")
+            (
+                "ready",
+                "http_2xx",
+                f"http://{service.name}.{service.namespace(env)}.svc{service.ready_path}",
+            )
         ]
     return [
         {

@@ -56,7 +56,7 @@ def service_monitor(service: Service) -> dict[str, Any]:
         "metadata": {"name": service.name, "labels": monitoring_labels(service)},
         "spec": {
             "selector": {"matchLabels": {"app.kubernetes.io/name": service.name}},
-            "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
+            "endpoints": [{"port": "http", "path": service.metrics_path, "interval": "30s"}],
             "targetLabels": ["environment", "team"],
         },
     }

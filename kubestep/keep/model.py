@@ -35,6 +35,9 @@ class Service:
     runbook: str
     checks: list[dict[str, Any]] = field(default_factory=list)
     jobs: bool = False
+    # Where the +1 runtime serves them (kubestep/probe_paths.py: off the app's own routes).
+    metrics_path: str = "/metrics"
+    ready_path: str = "/ready"
 
     def namespace(self, env: str) -> str:
         return f"{self.name}-{env}"

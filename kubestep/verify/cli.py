@@ -12,6 +12,7 @@ from typing import NoReturn
 
 import kubestep.verify
 from kubestep.errors import InvalidValue, KubestepError
+from kubestep.probe_paths import DEFAULTS
 from kubestep.verify.compose import COMPOSE_FILES, Compose, ComposeError, compose_project
 from kubestep.verify.live import (
     Target,
@@ -46,6 +47,13 @@ def parse_options(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--service", default="app", help="compose service of the app (default app)")
     add("--name", help="compose project is <name>-verify (default: the directory's name)")
     add("--route", default="/", help="an app route to exercise (default /)")
+    for kind, usual in DEFAULTS.items():
+        add(
+            f"--{kind}-path",
+            default=usual,
+            metavar="PATH",
+            help=f"where the runtime serves {usual.lstrip('/')} (default {usual})",
+        )
     add(
         "--backing",
         action="append",
@@ -73,8 +81,12 @@ def parse_options(argv: Sequence[str] | None) -> argparse.Namespace:
         raise InvalidValue(f"--project-dir {str(args.project_dir)!r} is not a directory")
     if not any((directory / name).is_file() for name in COMPOSE_FILES):
         raise InvalidValue(f"{str(args.project_dir)!r} has no compose.yaml")
-    if not args.route.startswith("/"):
-        raise InvalidValue(f"--route {args.route!r} must start with '/'")
+    for option, value in [
+        ("route", args.route),
+        *((f"{k}-path", getattr(args, f"{k}_path")) for k in DEFAULTS),
+    ]:
+        if not value.startswith("/"):
+            raise InvalidValue(f"--{option} {value!r} must start with '/'")
     if args.grace < 0:
         raise InvalidValue(f"--grace {args.grace:g} must be 0 or more seconds")
     args.compose_command = tuple(shlex.split(args.compose))
@@ -95,7 +107,8 @@ def verify(args: argparse.Namespace, report: Report) -> None:
     unknown = [s for s in (args.service, *args.backing) if s not in services]
     if unknown:
         raise InvalidValue(f"{', '.join(unknown)}: not in compose.yaml (services: {services})")
-    target = Target(compose, port, args.service, args.route, tuple(args.backing), args.grace)
+    paths = {kind: getattr(args, f"{kind}_path") for kind in DEFAULTS}
+    target = Target(compose, port, args.service, args.route, tuple(args.backing), args.grace, paths)
     report.out(f"verify {args.project}: {args.service} on http://127.0.0.1:{port}")
     wait = [] if "docker-compose" in Path(args.compose_command[0]).name else ["--wait"]
     try:
@@ -107,7 +120,7 @@ def verify(args: argparse.Namespace, report: Report) -> None:
             return
         report.add(Result(OK, "compose up"))
         if not wait:  # compose v1 cannot wait for the healthcheck
-            poll(port, "/ready", lambda answer: answer.status == 200, 60)
+            poll(port, paths["ready"], lambda answer: answer.status == 200, 60)
         steps: list[tuple[str, Callable[[], None]]] = [
             ("endpoints", lambda: check_endpoints(target, report)),
             ("logs", lambda: check_logs(target, report)),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from kubestep.probe_paths import DEFAULTS
 from kubestep.verify.compose import Compose
 from kubestep.verify.contract import (
     IN_PROGRESS_GAUGE,
@@ -34,17 +35,25 @@ class Target:
     route: str
     backing: tuple[str, ...]
     grace: float
+    # Where the runtime serves its endpoints (the +1 step moves them off the app's routes).
+    paths: dict[str, str] = field(default_factory=lambda: dict(DEFAULTS))
+
+    def path(self, kind: str) -> str:
+        return self.paths.get(kind) or DEFAULTS[kind]
 
 
 def check_endpoints(target: Target, report: Report) -> None:
     port, route = target.port, target.route
-    report.add(outcome(poll(port, "/health", lambda a: a.status == 200, 30) is None, "/health 200"))
-    problem = ready_problem(http_get(port, "/ready"), target.backing)
+    health, ready, info, metrics = (target.path(k) for k in ("health", "ready", "info", "metrics"))
+    report.add(outcome(poll(port, health, lambda a: a.status == 200, 30) is None, f"{health} 200"))
+    problem = ready_problem(http_get(port, ready), target.backing)
     with_checks = f" with {', '.join(target.backing)} ok" if target.backing else ""
-    report.add(outcome(problem is None, f"/ready 200{with_checks}", problem or ""))
-    problem = info_problem(http_get(port, "/info"))
-    report.add(outcome(problem is None, f"/info has exactly {', '.join(INFO_KEYS)}", problem or ""))
-    before = http_get(port, "/metrics").body
+    report.add(outcome(problem is None, f"{ready} 200{with_checks}", problem or ""))
+    problem = info_problem(http_get(port, info))
+    report.add(
+        outcome(problem is None, f"{info} has exactly {', '.join(INFO_KEYS)}", problem or "")
+    )
+    before = http_get(port, metrics).body
     statuses = []
     for _ in range(REQUESTS):
         try:
@@ -55,9 +64,9 @@ def check_endpoints(target: Target, report: Report) -> None:
     report.add(
         outcome(answered, f"GET {route} answers {REQUESTS} times", ", ".join(sorted(set(statuses))))
     )
-    after = http_get(port, "/metrics")
+    after = http_get(port, metrics)
     if after.status != 200:
-        report.add(outcome(False, "/metrics 200", f"answered {after.status}"))
+        report.add(outcome(False, f"{metrics} 200", f"answered {after.status}"))
         return
     for result in metrics_results(before, after.body, route, REQUESTS):
         report.add(result)
@@ -72,19 +81,22 @@ def check_logs(target: Target, report: Report) -> None:
 def check_readiness_follows(target: Target, report: Report) -> None:
     """/ready must fail while a backing service is down, and recover once it is back."""
     if not target.backing:
-        report.add(Result(SKIP, "/ready follows backing services", "no --backing service"))
+        report.add(
+            Result(SKIP, f"{target.path('ready')} follows backing services", "no --backing service")
+        )
         return
     for name in target.backing:
         _follow(target, name, report)
 
 
 def _follow(target: Target, name: str, report: Report) -> None:
+    ready = target.path("ready")
     target.compose.run("stop", name)
-    last = poll(target.port, "/ready", lambda answer: is_failing(answer, name), 20)
-    report.add(outcome(last is None, f"/ready 503 failing {name} while it is stopped", last or ""))
+    last = poll(target.port, ready, lambda answer: is_failing(answer, name), 20)
+    report.add(outcome(last is None, f"{ready} 503 failing {name} while it is stopped", last or ""))
     target.compose.run("start", name)
-    last = poll(target.port, "/ready", lambda answer: answer.status == 200, 60)
-    report.add(outcome(last is None, f"/ready 200 again once {name} is back", last or ""))
+    last = poll(target.port, ready, lambda answer: answer.status == 200, 60)
+    report.add(outcome(last is None, f"{ready} 200 again once {name} is back", last or ""))
 
 
 class InFlight(threading.Thread):
@@ -104,30 +116,32 @@ class InFlight(threading.Thread):
             self.outcome = f"no response ({error})"
 
 
-def in_progress(port: int) -> float:
+def in_progress(port: int, metrics: str = DEFAULTS["metrics"]) -> float:
     """http_requests_in_progress now; 0 when /metrics does not answer or parse."""
     try:
-        families = parse_metrics(http_get(port, "/metrics", 2.0).body)
+        families = parse_metrics(http_get(port, metrics, 2.0).body)
     except (NoAnswer, ValueError):
         return 0
     return gauge_value(families, IN_PROGRESS_GAUGE) or 0
 
 
-def _wait_in_flight(port: int, timeout: float) -> bool:
+def _wait_in_flight(port: int, timeout: float, metrics: str = DEFAULTS["metrics"]) -> bool:
     deadline = time.monotonic() + timeout
-    while in_progress(port) < 1:
+    while in_progress(port, metrics) < 1:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.2)
     return True
 
 
-def _not_ready_after_sigterm(port: int, timeout: float = 5.0) -> Result:
-    check = "/ready not 200 after SIGTERM"
+def _not_ready_after_sigterm(
+    port: int, ready: str = DEFAULTS["ready"], timeout: float = 5.0
+) -> Result:
+    check = f"{ready} not 200 after SIGTERM"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            answer = http_get(port, "/ready", timeout=1.0)
+            answer = http_get(port, ready, timeout=1.0)
         except NoAnswer as error:
             return outcome(True, check, f"no answer ({error})")
         if answer.status != 200:
@@ -167,10 +181,10 @@ def check_graceful_stop(target: Target, report: Report) -> None:
     target.compose.run("pause", held)
     try:
         request.start()
-        seen = _wait_in_flight(target.port, timeout=10)
+        seen = _wait_in_flight(target.port, timeout=10, metrics=target.path("metrics"))
         target.compose.run("kill", "-s", "SIGTERM", target.service)
         signalled = time.monotonic()
-        not_ready = _not_ready_after_sigterm(target.port)
+        not_ready = _not_ready_after_sigterm(target.port, target.path("ready"))
         time.sleep(max(0.0, signalled + 1.0 - time.monotonic()))
     finally:
         target.compose.run("unpause", held)
