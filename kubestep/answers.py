@@ -140,16 +140,31 @@ def _python_packages(app: str) -> list[str]:
     return [app.split(":")[0].split(".")[0]] if app else ["."]
 
 
-# The program a server command runs, and the distribution that provides it.
-_SERVER_DISTRIBUTIONS = {
-    "gunicorn": "gunicorn",
-    "uwsgi": "uwsgi",
-    "uvicorn": "uvicorn",
-    "hypercorn": "hypercorn",
-    "daphne": "daphne",
-    "waitress-serve": "waitress",
-    "flask": "flask",
+# The program a server command runs, and the release the image installs when no dependency
+# declares it (the old box had it from apt or a config-management pip task): each builds and
+# runs on Python 3.11. `flask run` needs Flask, which the app declares or cannot run at all.
+_SERVER_PINS = {
+    "gunicorn": "gunicorn==23.0.0",
+    "uwsgi": "uwsgi==2.0.28",
+    "uvicorn": "uvicorn==0.38.0",
+    "hypercorn": "hypercorn==0.17.3",
+    "daphne": "daphne==4.1.2",
+    "waitress-serve": "waitress==3.0.2",
 }
+
+
+def _undeclared_server(
+    inventory: dict[str, Any], start: dict[str, Any], requirements: decide.Choice
+) -> dict[str, str] | None:
+    """The server the start command runs when no dependency declares it, as a dependency the
+    image adds (an installed project brings its own, or fails on its own terms)."""
+    server = start.get("server") or ""
+    pin = _SERVER_PINS.get(server)
+    names = {d.get("name") for d in inventory.get("dependencies", [])}
+    if pin is None or requirements.reason == "project" or pin.split("==")[0] in names:
+        return None
+    source = (start.get("candidate") or {}).get("source") or "the start command"
+    return {"name": pin.split("==")[0], "spec": pin, "source": source, "scope": "runtime"}
 
 
 # Variables kubestep's image sets itself, or that belong to the old image's layout.
@@ -215,12 +230,12 @@ def _decision_notes(
         notes.append(
             f"no Python dependencies found ({requirements.source}): the image installs none"
         )
-    distribution = _SERVER_DISTRIBUTIONS.get(start.get("server") or "")
-    names = {d.get("name") for d in inventory.get("dependencies", [])}
-    if distribution and requirements.reason != "project" and distribution not in names:
+    server = _undeclared_server(inventory, start, requirements)
+    if server:
         notes.append(
-            f"the start command runs {start['server']}, which no dependency declares: "
-            f"add {distribution} to the requirements or the image cannot start"
+            f"the start command runs {start['server']}, which no dependency declares (the old "
+            f"box installed it outside the app): the image installs {server['spec']}; declare "
+            f"your own in {requirements.value or 'requirements.txt'} to choose the release"
         )
     return notes
 
@@ -286,6 +301,8 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
     notes = _decision_notes(inventory, start, requirements)
     notes += package_notes
     installed = _installed_dependencies(inventory, requirements)
+    server = _undeclared_server(inventory, start, requirements)
+    installed += [server] if server else []
     notes += [
         f"the image also installs {bound['spec']}: {bound['why']}"
         for bound in companion_bounds(installed)
@@ -309,6 +326,8 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "requirements_files": decide.requirements_closure(inventory, requirements.value)
         if requirements.reason == "requirements"
         else [],
+        # The server the start command runs, when nothing the image installs declares it.
+        "server_install": [server["spec"]] if server else [],
         "pip_specs": [
             d["spec"]
             for d in inventory.get("dependencies", [])

@@ -121,3 +121,24 @@ def test_an_app_that_writes_logs_and_sqlite_beside_its_code_runs_on_a_read_only_
         stopped = make(repo, "stop_local", **variables)
     assert stopped.returncode == 0, stopped.stderr
     assert compose_leftovers("tally") == {}
+
+
+def test_a_server_the_old_box_had_outside_the_app_is_installed_and_serves(
+    tmp_path: Path, base_image: str, ca_bundle: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    fixture = Path(__file__).parent / "fixtures" / "inventory" / "no-requirements"
+    repo = legacy_copy(tmp_path / "hello", fixture)
+    migrate(repo, "3", out=lambda line: None)
+    port = free_port()
+    variables = {"BASE_IMAGE": base_image, "CA_BUNDLE": ca_bundle or "", "LOCAL_PORT": str(port)}
+    variables["TAG"] = "system-server"
+    try:
+        started = make(repo, "run_local", **variables)
+        assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
+        assert http_get(f"http://127.0.0.1:{port}/") == (200, "hello\n")
+    finally:
+        stopped = make(repo, "stop_local", **variables)
+    assert stopped.returncode == 0, stopped.stderr
+    assert compose_leftovers("hello") == {}
