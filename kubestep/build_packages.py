@@ -72,6 +72,8 @@ INCOMPATIBLE: dict[str, tuple[tuple[int, ...] | None, str]] = {
     "cffi": ((1, 15, 1), "before 1.15.1 its C code predates Python 3.11"),
     "falcon": ((2, 0), "before 2.0 it uses collections.MutableMapping, gone in 3.10"),
     "lxml": ((4, 9, 1), "before 4.9.1 its C code includes longintrepr.h, gone in 3.11"),
+    "jinja2": ((2, 11), "before 2.11 it imports UserDict or ABCs from collections, gone in 3.10"),
+    "werkzeug": ((0, 15), "before 0.15 it imports ABCs from collections, gone in 3.10"),
     "pyyaml": ((6, 0, 1), "before 6.0.1 it has no 3.11 wheel and its source no longer builds"),
 }
 

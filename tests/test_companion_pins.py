@@ -70,3 +70,26 @@ def test_the_dockerfile_installs_the_bound_and_says_why(
     assert "--requirement /tmp/requirements/requirements.txt \\\n       'werkzeug<3'" in dockerfile
     assert "# werkzeug<3: flask==2.0.3 (requirements.txt:1): Werkzeug 3 removed" in dockerfile
     assert any("the image also installs werkzeug<3" in line for line in lines)
+
+
+def test_a_2014_flask_stack_names_each_pin_that_cannot_import_on_python_3_11() -> None:
+    from kubestep.build_packages import incompatible_pins
+
+    pins = [
+        {"name": name, "spec": spec, "source": f"requirements.txt:{line}", "scope": "runtime"}
+        for line, (name, spec) in enumerate(
+            [
+                ("flask", "Flask==0.10.1"),
+                ("jinja2", "Jinja2==2.7.3"),
+                ("werkzeug", "Werkzeug==0.9.6"),
+                ("markupsafe", "MarkupSafe==0.23"),
+            ],
+            start=1,
+        )
+    ]
+    assert incompatible_pins(pins) == [
+        "Jinja2==2.7.3 (requirements.txt:2): before 2.11 it imports UserDict or ABCs from "
+        "collections, gone in 3.10; raise it to >=2.11",
+        "Werkzeug==0.9.6 (requirements.txt:3): before 0.15 it imports ABCs from collections, "
+        "gone in 3.10; raise it to >=0.15",
+    ]
