@@ -4,6 +4,7 @@ from pathlib import Path
 
 from kubestep.inventory import collect
 from kubestep.inventory.naming import env_name
+from tests.legacy_repo import write_tree
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inventory"
 
@@ -47,3 +48,22 @@ def test_env_name_rule() -> None:
     assert env_name("database", "host") == "DATABASE_HOST"
     assert env_name("my-cache.v2", "max age") == "MY_CACHE_V2_MAX_AGE"
     assert env_name("2fa", "key") == "_2FA_KEY"
+
+
+def test_a_key_read_only_behind_a_feature_flag_is_not_required_at_start(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path,
+        {
+            "payments.py": (
+                "import configparser\n"
+                "from shop import settings\n"
+                "config = configparser.ConfigParser()\n"
+                "config.read('config.ini')\n"
+                "NAME = config.get('DEFAULT', 'name')\n"
+                "if settings.ENABLE_PAYMENTS:\n"
+                "    MODE = config.get('DEFAULT', 'environment').upper()\n"
+            ),
+        },
+    )
+    keys = {(k.section, k.key): k.required for k in collect(root).config.keys}
+    assert keys == {("DEFAULT", "name"): True, ("DEFAULT", "environment"): None}

@@ -106,6 +106,16 @@ class _ModuleReader:
         self.feeds = feeds(self.module)
         self.selected = selector_reads(self.module)
         self.scheme = env_scheme(self.module)
+        # Reads under an `if` run only on that branch (a feature flag's settings): the +1
+        # runtime must not stop an app at start for a key it may never read.
+        self.conditional = {
+            id(child)
+            for node in ast.walk(self.module)
+            if isinstance(node, ast.If)
+            for branch in (node.body, node.orelse)
+            for statement in branch
+            for child in ast.walk(statement)
+        }
         for node in ast.walk(self.module):
             if isinstance(node, ast.Call):
                 if self.env:
@@ -184,7 +194,8 @@ class _ModuleReader:
         if section is None or key is None:
             self.result.found.warn(source, "config read with a computed section or key: skipped")
             return
-        read = KeyRead(section, key, kind, source, required=fallback is None)
+        required = fallback is None and id(node) not in self.conditional
+        read = KeyRead(section, key, kind, source, required=required)
         if fallback is not None:
             try:
                 read.default = _plain(ast.literal_eval(fallback))
