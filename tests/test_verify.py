@@ -15,6 +15,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
+from kubestep.errors import InvalidValue
 from kubestep.verify import cli, contract, live, web
 from kubestep.verify.compose import Compose
 from kubestep.verify.live import Target
@@ -251,6 +252,13 @@ def test_the_compose_project_name_is_derived_from_the_directory(project: Path) -
     assert cli.parse_options(["--project-dir", str(project), "--name", "shop"]).project == (
         "shop-verify"
     )
+
+
+def test_probe_paths_are_options_and_each_must_be_a_path(project: Path) -> None:
+    options = cli.parse_options(["--project-dir", str(project), "--health-path", "/healthz"])
+    assert (options.health_path, options.ready_path) == ("/healthz", "/ready")
+    with pytest.raises(InvalidValue, match=r"^--ready-path 'readyz' must start with '/'$"):
+        cli.parse_options(["--project-dir", str(project), "--ready-path", "readyz"])
 
 
 FAKE_COMPOSE = """\
