@@ -222,7 +222,7 @@ def _installed_dependencies(
 
 
 def _decision_notes(
-    inventory: dict[str, Any], start: dict[str, Any], requirements: decide.Choice
+    start: dict[str, Any], requirements: decide.Choice, server: dict[str, str] | None
 ) -> list[str]:
     """What a reviewer of step 2 must know about its decisions: printed and in the README."""
     notes = []
@@ -230,7 +230,6 @@ def _decision_notes(
         notes.append(
             f"no Python dependencies found ({requirements.source}): the image installs none"
         )
-    server = _undeclared_server(inventory, start, requirements)
     if server:
         notes.append(
             f"the start command runs {start['server']}, which no dependency declares (the old "
@@ -293,15 +292,16 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
     runtime_packages, build_stage_packages, package_notes = split_packages(packages)
     services = _backing_services(inventory, user)
     checks = inventory.get("checks", [])
+    status_path = _status_path(checks)
     config_file = _config_file(inventory)
     readme = inventory.get("readme") or {}
     app = start.get("app") or _value(inventory.get("entrypoint", {}).get("app"), "")
     if app and ":" not in app:  # `gunicorn myproject.wsgi`: the callable is `application`
         app += ":application"
-    notes = _decision_notes(inventory, start, requirements)
+    server = _undeclared_server(inventory, start, requirements)
+    notes = _decision_notes(start, requirements, server)
     notes += package_notes
     installed = _installed_dependencies(inventory, requirements)
-    server = _undeclared_server(inventory, start, requirements)
     installed += [server] if server else []
     notes += [
         f"the image also installs {bound['spec']}: {bound['why']}"
@@ -366,12 +366,12 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "backing_services": services,
         # How the +1 step serves the app and finds its backing services (kubestep/plus_one.py).
         "runtime": recorded_runtime(inventory, services, user),
-        "status_path": _status_path(checks),
+        "status_path": status_path,
         # Where +1 serves its probes (off the app's own routes) and a route to exercise.
         "probe_paths": chosen_probes,
         "probe_env": probe_paths.moved(chosen_probes),
         "probe_notes": probe_notes,  # said by the +1 step, which serves them
-        "sample_route": probe_paths.sample_route(_app_routes(inventory), _status_path(checks)),
+        "sample_route": probe_paths.sample_route(_app_routes(inventory), status_path),
         "checks": checks,
         "cron_jobs": inventory.get("cron_jobs", []),
         "users": inventory.get("users", []),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 
 from kubestep.inventory.model import Inventory, Route
-from kubestep.inventory.python_code import module_name
+from kubestep.inventory.python_code import find_module, module_name
 from kubestep.inventory.route_patterns import regex_body, regex_literal, template_regex
 from kubestep.inventory.tree import SourceTree, at
 
@@ -125,10 +125,7 @@ class _Reader:
         `shop.urls` when app/ is on sys.path)."""
         if not dotted or dotted.startswith("?"):
             return None
-        if dotted in self.patterns:
-            return dotted
-        matches = [name for name in self.patterns if name.endswith("." + dotted)]
-        return matches[0] if len(matches) == 1 else None
+        return find_module(dotted, self.patterns)
 
     def walk(
         self, name: str, shown: str, regex: str, literal: bool, depth: int, out: list[Route]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from collections.abc import Iterable
 
 from kubestep.inventory import roles
 from kubestep.inventory.model import Evidence, Fact, Inventory, StartCandidate
@@ -81,6 +82,16 @@ def module_name(rel: str) -> str:
     """Dotted module for a repo path: 'src/shop/web.py' -> 'shop.web'."""
     path = rel.removeprefix("src/").removesuffix(".py").removesuffix("/__init__")
     return path.replace("/", ".")
+
+
+def find_module(dotted: str, names: Iterable[str]) -> str | None:
+    """The repo module a dotted import names: itself, else the one module ending with it (the
+    code imports from a subfolder on sys.path: `app/shop/urls.py` is `shop.urls`)."""
+    names = list(names)
+    if dotted in names:
+        return dotted
+    matches = [name for name in names if name.endswith("." + dotted)]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _read_module(rel: str, module: ast.Module, found: Inventory, apps: list[Fact]) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from kubestep.inventory import django_urls
 from kubestep.inventory.model import Inventory, Route
-from kubestep.inventory.python_code import module_name
+from kubestep.inventory.python_code import find_module, module_name
 from kubestep.inventory.route_patterns import regex_body, template_regex
 from kubestep.inventory.tree import SourceTree, at
 
@@ -230,25 +230,15 @@ class _Resolver:
         return None
 
     def _lookup(self, source: str, name: str, depth: int) -> Ref | None:
-        target = self._module(source)
-        if target is None:
-            # `from app import views` names a module; `from app.auth import bp` a name in one.
-            return None
-        if not name:
+        found = find_module(source, self.modules)
+        target = self.modules[found] if found else None
+        if target is None or not name:
             return None
         if name in target.routers:
             return (target.name, name)
         if name in target.imports:
             return self.router_of(target, ast.Name(id=name), depth + 1)
         return None
-
-    def _module(self, dotted: str) -> _Module | None:
-        if dotted in self.modules:
-            return self.modules[dotted]
-        # The repo's modules are named from its root; the code may import from a subfolder
-        # on sys.path (`app/hello/urls.py` imported as `hello.urls`).
-        matches = [m for name, m in self.modules.items() if name.endswith("." + dotted)]
-        return matches[0] if len(matches) == 1 else None
 
     def prefixes(self, module: _Module, owner: ast.expr | None) -> list[tuple[str, str | None]]:
         """Every (prefix, note) under which a route on owner is served."""
