@@ -65,15 +65,24 @@ def moved(chosen: dict[str, str]) -> dict[str, str]:
     return {ENV_NAMES[kind]: path for kind, path in chosen.items() if path != DEFAULTS[kind]}
 
 
+def answers_get(route: dict[str, Any]) -> bool:
+    """A GET may answer it: it declares GET, or the code does not say which methods it takes."""
+    methods = route.get("methods")
+    return methods is None or "GET" in methods
+
+
 def sample_route(routes: list[dict[str, Any]], status_path: str) -> str:
     """A real route to exercise a running service with: the status check's path, else /, else
-    the first concrete route with nothing unsure about it; '' when the code shows none."""
+    the first concrete route a GET may answer with nothing unsure about it; '' when the code
+    shows none."""
     if status_path:
         return status_path
     concrete = [
         str(r["path"])
         for r in routes
-        if not r.get("note") and concrete_path(str(r.get("path", "")), str(r.get("pattern", "")))
+        if not r.get("note")
+        and answers_get(r)
+        and concrete_path(str(r.get("path", "")), str(r.get("pattern", "")))
     ]
     if "/" in concrete:
         return "/"

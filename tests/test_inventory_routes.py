@@ -159,6 +159,41 @@ def test_falcon_starlette_and_webpy_routes(tmp_path: Path) -> None:
     assert paths == ["/songs/{id}", "/", "/item/(\\d+)", "/metrics"]
 
 
+def test_routes_carry_the_methods_they_declare(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path,
+        {
+            "app.py": (
+                "from flask import Flask\n"
+                "app = Flask(__name__)\n"
+                "@app.route('/login', methods=['post'])\n"
+                "def login():\n    pass\n"
+                "@app.route('/form', methods=ALLOWED)\n"
+                "def form():\n    pass\n"
+                "@app.post('/items')\n"
+                "def create():\n    pass\n"
+                "@app.route('/items')\n"
+                "def listing():\n    pass\n"
+                "app.add_url_rule('/view', view_func=View.as_view('view'))\n"
+            ),
+        },
+    )
+    assert [(r.path, r.methods) for r in collect(root).routes] == [
+        ("/login", ["POST"]),
+        ("/form", None),  # not a literal: kubestep cannot tell
+        ("/items", ["POST"]),
+        ("/items", ["GET"]),
+        ("/view", None),  # a class-based view answers what its class defines
+    ]
+
+
+def test_the_sample_route_is_one_a_get_answers() -> None:
+    post_only = {"path": "/login", "pattern": "/login", "source": "a.py:3", "methods": ["POST"]}
+    unknown = {"path": "/view", "pattern": "/view", "source": "a.py:9", "methods": None}
+    assert probe_paths.sample_route([post_only, unknown], "") == "/view"
+    assert probe_paths.sample_route([post_only], "") == ""
+
+
 @pytest.mark.parametrize(
     ("template", "path", "served"),
     [

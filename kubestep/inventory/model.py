@@ -170,6 +170,9 @@ class Route:
     # Why the path may be served under another prefix as well (a blueprint kubestep cannot
     # see registered).
     note: str | None = None
+    # The HTTP methods it answers, as declared (`methods=["POST"]`, `@app.post`); None when the
+    # code does not say (Django views, Falcon resources, class-based views): any may answer.
+    methods: list[str] | None = None
 
 
 @dataclass

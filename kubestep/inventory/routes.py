@@ -28,14 +28,24 @@ Ref = tuple[str, str]  # (module, name): where a router object is defined
 
 
 @dataclass
+class _Declared:
+    """A route as written: on which object, its path template, and the methods it declares."""
+
+    owner: ast.expr | None
+    template: str
+    line: int
+    kind: str  # "template", "regex" (web.py) or "mount"
+    methods: list[str] | None = None
+
+
+@dataclass
 class _Module:
     name: str
     rel: str
     is_package: bool
     imports: dict[str, Ref] = field(default_factory=dict)
     routers: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (kind, prefix)
-    # (object expression, path template, line, regex or template)
-    routes: list[tuple[ast.expr | None, str, int, str]] = field(default_factory=list)
+    routes: list[_Declared] = field(default_factory=list)
     # (registrar expression, router expression, prefix or None when not a literal, line)
     registrations: list[tuple[ast.expr, ast.expr, str | None, int]] = field(default_factory=list)
     sequences: dict[str, ast.expr] = field(default_factory=dict)  # `urls = (...)` at top level
@@ -50,16 +60,18 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
             modules[module_name(rel)] = _scan(rel, parsed)
     resolver = _Resolver(modules)
     for module in modules.values():
-        for owner, template, line, kind in module.routes:
-            for prefix, note in resolver.prefixes(module, owner):
-                result.routes.append(_route(prefix, template, kind, at(module.rel, line), note))
+        for declared in module.routes:
+            for prefix, note in resolver.prefixes(module, declared.owner):
+                route = _route(prefix, declared, at(module.rel, declared.line), note)
+                result.routes.append(route)
     result.routes.extend(django_urls.routes(tree, found))
     # A blueprint registered by two app factories (the app's and its tests') is served once.
     result.routes[:] = list({(r.path, r.source): r for r in result.routes}.values())
     return result
 
 
-def _route(prefix: str, template: str, kind: str, source: str, note: str | None) -> Route:
+def _route(prefix: str, declared: _Declared, source: str, note: str | None) -> Route:
+    template, kind = declared.template, declared.kind
     path = (
         prefix + template if template.startswith("/") or not template else prefix + "/" + template
     )
@@ -69,7 +81,9 @@ def _route(prefix: str, template: str, kind: str, source: str, note: str | None)
         pattern = template_regex(path.rstrip("/")) + "(/.*)?"
     else:
         pattern = template_regex(path)
-    return Route(path=path or "/", pattern=pattern or "/", source=source, note=note)
+    return Route(
+        path=path or "/", pattern=pattern or "/", source=source, note=note, methods=declared.methods
+    )
 
 
 def _scan(rel: str, parsed: ast.Module) -> _Module:
@@ -141,7 +155,7 @@ def _note_webpy_urls(module: _Module, node: ast.Assign) -> None:
         texts = [item.value for item in urls.elts if isinstance(item, ast.Constant)]
         for path in texts[0::2]:
             if isinstance(path, str) and path.startswith("/"):
-                module.routes.append((None, path, node.lineno, "regex"))
+                module.routes.append(_Declared(None, path, node.lineno, "regex"))
 
 
 def _note_decorator(module: _Module, decorator: ast.expr) -> None:
@@ -151,7 +165,10 @@ def _note_decorator(module: _Module, decorator: ast.expr) -> None:
         return
     path = _first_text(decorator)
     if path is not None and (path == "" or path.startswith("/")):
-        module.routes.append((decorator.func.value, path, decorator.lineno, "template"))
+        methods = _declared_methods(decorator, decorator.func.attr)
+        module.routes.append(
+            _Declared(decorator.func.value, path, decorator.lineno, "template", methods)
+        )
 
 
 def _note_call(module: _Module, call: ast.Call) -> None:
@@ -166,11 +183,34 @@ def _note_call(module: _Module, call: ast.Call) -> None:
         path = _first_text(call)
         if path is not None and path.startswith("/"):
             kind = "mount" if name in _MOUNT_CALLS else "template"
-            module.routes.append((owner if name != "Route" else None, path, call.lineno, kind))
+            methods = _literal_methods(call)  # a view class or resource may answer any method
+            where = owner if name != "Route" else None
+            module.routes.append(_Declared(where, path, call.lineno, kind, methods))
     elif name == "add_resource" and owner is not None:  # Flask-RESTful, flask-restx
         for arg in call.args[1:]:
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                module.routes.append((owner, arg.value, call.lineno, "template"))
+                module.routes.append(_Declared(owner, arg.value, call.lineno, "template"))
+
+
+def _declared_methods(decorator: ast.Call, name: str) -> list[str] | None:
+    """`@app.post` is POST; `@app.route` without methods= is GET (Flask, FastAPI's api_route);
+    a list kubestep cannot read is None (unknown)."""
+    if name == "websocket":
+        return ["WEBSOCKET"]
+    if name not in {"route", "api_route"}:
+        return [name.upper()]
+    if not any(keyword.arg == "methods" for keyword in decorator.keywords):
+        return ["GET"]
+    return _literal_methods(decorator)
+
+
+def _literal_methods(call: ast.Call) -> list[str] | None:
+    for keyword in call.keywords:
+        if keyword.arg == "methods" and isinstance(keyword.value, ast.List | ast.Tuple | ast.Set):
+            texts = [e.value for e in keyword.value.elts if isinstance(e, ast.Constant)]
+            if len(texts) == len(keyword.value.elts) and all(isinstance(t, str) for t in texts):
+                return sorted({str(t).upper() for t in texts})
+    return None
 
 
 def _called_name(call: ast.Call) -> str:
