@@ -154,13 +154,14 @@ _SERVER_PINS = {
 
 
 def _undeclared_server(
-    inventory: dict[str, Any], start: dict[str, Any], requirements: decide.Choice
+    installed: list[dict[str, Any]], start: dict[str, Any], requirements: decide.Choice
 ) -> dict[str, str] | None:
-    """The server the start command runs when no dependency declares it, as a dependency the
-    image adds (an installed project brings its own, or fails on its own terms)."""
+    """The server the start command runs when no file the image installs declares it, as a
+    dependency the image adds (an installed project brings its own, or fails on its own terms).
+    A config-management `pip: name=uwsgi` task declares it for the old box, not for the image."""
     server = start.get("server") or ""
     pin = _SERVER_PINS.get(server)
-    names = {d.get("name") for d in inventory.get("dependencies", [])}
+    names = {d.get("name") for d in installed}
     if pin is None or requirements.reason == "project" or pin.split("==")[0] in names:
         return None
     source = (start.get("candidate") or {}).get("source") or "the start command"
@@ -298,10 +299,10 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
     app = start.get("app") or _value(inventory.get("entrypoint", {}).get("app"), "")
     if app and ":" not in app:  # `gunicorn myproject.wsgi`: the callable is `application`
         app += ":application"
-    server = _undeclared_server(inventory, start, requirements)
+    installed = _installed_dependencies(inventory, requirements)
+    server = _undeclared_server(installed, start, requirements)
     notes = _decision_notes(start, requirements, server)
     notes += package_notes
-    installed = _installed_dependencies(inventory, requirements)
     installed += [server] if server else []
     notes += [
         f"the image also installs {bound['spec']}: {bound['why']}"

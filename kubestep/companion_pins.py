@@ -5,11 +5,13 @@ A legacy requirements file that pins `Flask==2.0.3` but not Werkzeug builds toda
 Werkzeug 3, which dropped what Flask 2.0 imports: the image builds, then the app dies at
 import. Each rule below is a documented break between a package's old releases and a newer
 major of a package it uses; the bound is added only where the repo itself says nothing about
-the companion's version (a repo that pins it keeps its word).
+the companion's version (a repo that pins or caps it keeps its word; a lower bound alone, as in
+`Werkzeug>=0.15`, leaves the top open, so the bound still applies).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,25 +21,33 @@ from kubestep.build_packages import pinned_version
 @dataclass(frozen=True)
 class Rule:
     package: str
-    below: tuple[int, ...]  # the rule holds for pins older than this
+    # The rule holds for pins older than this; None: for every release so far, unpinned too
+    # (the newest release still breaks with the companion's newest).
+    below: tuple[int, ...] | None
     companion: str
     bound: str  # a PEP 440 specifier for the companion
     why: str
 
 
 _FLASK_1 = "Flask 1.1.4, the last Flask 1, caps it so for Flask 1"
+_IDENT = "it reads LocalStack.__ident_func__, which Werkzeug 2.1 removed"
+_IDENT_FLASK = "it reads _app_ctx_stack.__ident_func__; Flask 2.2's stand-in stack has none"
 # The tighter bound of a companion comes first: the first rule that applies wins.
 RULES = (
     Rule("flask", (2, 0), "werkzeug", "<2", _FLASK_1),
     Rule("flask", (2, 0), "jinja2", "<3", _FLASK_1),
     Rule("flask", (2, 0), "itsdangerous", "<2", _FLASK_1),
     Rule("flask", (2, 0), "click", "<8", _FLASK_1),
+    Rule("flask-sqlalchemy", (2, 5), "werkzeug", "<2.1", _IDENT),
+    Rule("flask-sqlalchemy", (2, 5), "flask", "<2.2", _IDENT_FLASK),
+    Rule("flask-sqlalchemy", (2, 5), "sqlalchemy", "<1.4", "SQLAlchemy 1.4 came with its 2.5"),
     Rule("flask", (2, 3), "werkzeug", "<3", "Werkzeug 3 removed url_quote, which it imports"),
     Rule("flask", (2, 0), "markupsafe", "<2.1", "its Jinja2 2 imports soft_unicode, gone in 2.1"),
     Rule("jinja2", (3, 0), "markupsafe", "<2.1", "it imports soft_unicode, gone in MarkupSafe 2.1"),
     Rule("flask-sqlalchemy", (3, 0), "sqlalchemy", "<2", "it predates SQLAlchemy 2's API"),
     Rule("flask-sqlalchemy", (3, 0), "flask", "<2.3", "it imports _app_ctx_stack, gone in 2.3"),
     Rule("flask-sqlalchemy", (3, 0), "werkzeug", "<3", "its Flask below 2.3 breaks on Werkzeug 3"),
+    Rule("flask-apispec", None, "marshmallow", "<4", "it reads marshmallow.__version__, gone in 4"),
 )
 
 
@@ -50,10 +60,10 @@ def companion_bounds(dependencies: list[dict[str, Any]]) -> list[dict[str, str]]
         if old is None or rule.companion in bounds:
             continue
         pinned = pinned_version(old.get("spec", ""))
-        if pinned is None or pinned >= rule.below:
+        if rule.below is not None and (pinned is None or pinned >= rule.below):
             continue
         companion = runtime.get(rule.companion)
-        if companion is not None and _has_version(companion.get("spec", "")):
+        if companion is not None and _decides(companion.get("spec", ""), rule.bound):
             continue  # the repo says which version it wants
         bounds[rule.companion] = {
             "spec": f"{rule.companion}{rule.bound}",
@@ -62,5 +72,15 @@ def companion_bounds(dependencies: list[dict[str, Any]]) -> list[dict[str, str]]
     return list(bounds.values())
 
 
-def _has_version(spec: str) -> bool:
-    return any(operator in spec for operator in ("==", ">=", "<=", "~=", "<", ">", "!="))
+def _decides(spec: str, bound: str) -> bool:
+    """The repo's own specifier settles the companion: an exact pin or a cap, or a lower bound
+    at or above the bound's (adding the bound would leave nothing to install)."""
+    if any(operator in spec for operator in ("==", "~=", "<")):
+        return True
+    lower, below = _version_after(spec, ">"), _version_after(bound, "<")
+    return lower is not None and below is not None and lower >= below
+
+
+def _version_after(spec: str, operator: str) -> tuple[int, ...] | None:
+    match = re.search(re.escape(operator) + r"=?\s*(\d+(?:\.\d+)*)", spec)
+    return tuple(int(part) for part in match.group(1).split(".")) if match else None

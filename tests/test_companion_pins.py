@@ -92,4 +92,40 @@ def test_a_2014_flask_stack_names_each_pin_that_cannot_import_on_python_3_11() -
         "collections, gone in 3.10; raise it to >=2.11",
         "Werkzeug==0.9.6 (requirements.txt:3): before 0.15 it imports ABCs from collections, "
         "gone in 3.10; raise it to >=0.15",
+        # Measured: MarkupSafe 0.23 installs, then Jinja2 dies importing it.
+        "MarkupSafe==0.23 (requirements.txt:4): before 1.0 it imports Mapping from collections, "
+        "gone in 3.10, and 1.0's setup.py needs setuptools.Feature, gone since setuptools 46; "
+        "raise it to >=1.1",
     ]
+
+
+def test_a_raised_lower_bound_leaves_the_top_open_so_the_bound_still_applies() -> None:
+    # The pins raised as kubestep asked (Jinja2>=2.11, Werkzeug>=0.15) beside Flask 0.10.
+    raised = [
+        dependency("Flask==0.10.1", "flask"),
+        dependency("Jinja2>=2.11", "jinja2"),
+        dependency("Werkzeug>=0.15", "werkzeug"),
+    ]
+    assert [b["spec"] for b in companion_bounds(raised)][:2] == ["werkzeug<2", "jinja2<3"]
+    # A lower bound above the bound is the repo's word: adding the bound would leave nothing.
+    newer = [dependency("Flask==1.1.4", "flask"), dependency("Werkzeug>=2.0", "werkzeug")]
+    assert "werkzeug<2" not in [b["spec"] for b in companion_bounds(newer)]
+
+
+def test_flask_sqlalchemy_before_2_5_gets_the_stack_it_reads() -> None:
+    # Measured on a real app: Flask-SQLAlchemy 2.2 with Flask 2.2 dies on __ident_func__.
+    bounds = companion_bounds(
+        [dependency("Flask_SQLAlchemy==2.2", "flask-sqlalchemy"), dependency("Flask", "flask")]
+    )
+    assert [b["spec"] for b in bounds] == ["werkzeug<2.1", "flask<2.2", "sqlalchemy<1.4"]
+    assert "__ident_func__" in bounds[0]["why"]
+
+
+def test_a_package_whose_newest_release_still_breaks_is_bounded_unpinned_too() -> None:
+    bounds = companion_bounds([dependency("flask_apispec", "flask-apispec")])
+    assert [b["spec"] for b in bounds] == ["marshmallow<4"]
+    pinned = [
+        dependency("flask_apispec", "flask-apispec"),
+        dependency("marshmallow<5", "marshmallow"),
+    ]
+    assert companion_bounds(pinned) == []

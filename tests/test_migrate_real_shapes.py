@@ -57,6 +57,34 @@ def test_a_pipfile_is_installed_from_its_packages(tmp_path: Path) -> None:
     assert "COPY requirements" not in dockerfile
 
 
+def test_a_server_only_config_management_installed_is_added_to_the_image(tmp_path: Path) -> None:
+    # The old box got uwsgi from an Ansible pip task, not from the requirements the image installs.
+    repo = write_tree(
+        tmp_path / "boxed",
+        {
+            "requirements.txt": "flask==3.0.3\n",
+            "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+            "devops/webserver.yml": (
+                "- hosts: web\n  tasks:\n"
+                "    - pip: name=uwsgi virtualenv=/srv/venv\n"
+                "    - pip: requirements=/srv/app/requirements.txt virtualenv=/srv/venv\n"
+            ),
+            "devops/supervisor.conf": (
+                "[program:app]\n"
+                "command=/usr/local/bin/uwsgi --socket /tmp/app.sock --wsgi-file app.py"
+                " --callable app\n"
+            ),
+        },
+    )
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "The legacy service")
+    migrate(repo, "2", out=lambda line: None)
+    dockerfile = (repo / "Dockerfile").read_text()
+    assert "uwsgi==2.0.28" in dockerfile
+    assert "exec uwsgi --http-socket :${PORT}" in dockerfile
+
+
 def test_a_repo_with_no_web_process_stops_with_one_line_and_no_commit(tmp_path: Path) -> None:
     repo = legacy_copy(tmp_path / "no-web", FIXTURES / "no-web")
     with pytest.raises(StepError, match=r"^no web service found in .*no-web \(looked at: "):
