@@ -43,6 +43,7 @@ APP_NAMES = ("application", "app")
 def read(tree: SourceTree, found: Inventory) -> Inventory:
     result = Inventory()
     apps: list[Fact] = []
+    parsed: dict[str, ast.Module] = {}
     for rel in tree.python_files():
         module = tree.python(rel)
         if isinstance(module, SyntaxError):
@@ -52,7 +53,12 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
                     Evidence(value=module.msg or "syntax", source=at(rel, module.lineno or 1))
                 )
             continue
+        parsed[rel] = module
         _read_module(rel, module, result, apps)
+    entries = [c.app for c in found.start_candidates if c.app]
+    entries += [found.entrypoint.app.value] if found.entrypoint.app else []
+    installed = frozenset(d.name.lower().replace("-", "_") for d in found.dependencies)
+    result.python2_files.extend(implicit_relative_imports(parsed, entries, installed))
     _keep_outside_imports(tree, result)
     if found.entrypoint.app is None and apps:
         # Prefer a module that looks like the server's entry (wsgi.py, web.py, app.py).
@@ -76,6 +82,76 @@ def _python2_line(text: str, error: SyntaxError) -> bool:
 
 
 _ENTRY_MODULES = ("wsgi", "asgi", "web", "app", "main", "server")
+
+
+def implicit_relative_imports(
+    parsed: dict[str, ast.Module],
+    entries: list[str] | None = None,
+    installed: frozenset[str] = frozenset(),
+) -> list[Evidence]:
+    """Python 2's implicit relative imports: `import auth` in package middlewares/ meaning
+    middlewares/auth.py. Python 3 parses it and fails at import (no top-level auth), so the
+    code is Python 2 although it compiles. Roots of sys.path are the repo's, each folder without
+    __init__.py and the folders the start commands' apps (`app:api` under `--pythonpath api`)
+    are imported from; a package is any other folder with __init__.py that some module imports."""
+    files = set(parsed)
+    roots = _import_roots(files, entries or [])
+    imported = {
+        part
+        for module in parsed.values()
+        for name in _absolute_imports(module)
+        for part in name.split(".")
+    }
+    found = []
+    for rel, module in parsed.items():
+        folder = rel.rpartition("/")[0]
+        if folder in roots or folder.rpartition("/")[2] not in imported:
+            continue
+        for node in module.body:
+            for name in _absolute_imports(ast.Module(body=[node], type_ignores=[])):
+                first = name.split(".")[0]
+                # A module named like what it imports (celery.py: `from celery import Celery`)
+                # means the installed one, as does any dependency's name.
+                if first in sys.stdlib_module_names or first in installed:
+                    continue
+                if rel.removesuffix(".py").endswith("/" + first) or not _holds(
+                    files, folder, first
+                ):
+                    continue
+                if any(_holds(files, root, first) for root in roots):
+                    continue
+                why = f"implicit relative import of {first} (Python 3: from . import {first})"
+                found.append(Evidence(value=why, source=at(rel, node.lineno)))
+    return found
+
+
+def _import_roots(files: set[str], entries: list[str]) -> set[str]:
+    folders = {rel.rpartition("/")[0] for rel in files}
+    roots = {""} | {f for f in folders if f and f + "/__init__.py" not in files}
+    names = {module_name(rel): rel for rel in files}
+    for entry in entries:
+        dotted = entry.split(":")[0]
+        found = find_module(dotted, names) if dotted else None
+        if found:
+            parts = names[found].removesuffix(".py").removesuffix("/__init__").split("/")
+            roots.add("/".join(parts[: len(parts) - len(dotted.split("."))]))
+    return roots
+
+
+def _absolute_imports(module: ast.Module) -> list[str]:
+    names = []
+    for node in ast.walk(module):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    return names
+
+
+def _holds(files: set[str], folder: str, name: str) -> bool:
+    """Whether folder has a module or package called name ('' is the repo's root)."""
+    prefix = f"{folder}/" if folder else ""
+    return f"{prefix}{name}.py" in files or f"{prefix}{name}/__init__.py" in files
 
 
 def module_name(rel: str) -> str:

@@ -82,10 +82,11 @@ def require_decisions(changes: list[Change], target: Path, answers: Answers) -> 
             f"the repo pins Python {pinned['version']} ({pinned.get('source')}): kubestep's images "
             "run Python 3; port the code first (e.g. with 2to3 or pyupgrade), then rerun"
         )
-    if len(python2) >= 2 or (app_file and any(f["source"].startswith(app_file) for f in python2)):
-        where = ", ".join(f"{item['source']} ({item['value']})" for item in python2[:3])
+    files = {f["source"].rsplit(":", 1)[0] for f in python2}
+    if len(files) >= 2 or (app_file and any(f["source"].startswith(app_file) for f in python2)):
+        where = ", ".join(f"{item['source']} ({item['value']})" for item in python2[:2])
         raise StepError(
-            f"the code is Python 2 ({len(python2)} files, e.g. {where}): kubestep's images "
+            f"the code is Python 2 ({len(files)} files, e.g. {where}): kubestep's images "
             "run Python 3.11; port it first (e.g. with 2to3 or pyupgrade), then rerun"
         )
     pins = legacy.get("incompatible_pins", [])
