@@ -129,3 +129,18 @@ def test_a_package_whose_newest_release_still_breaks_is_bounded_unpinned_too() -
         dependency("marshmallow<5", "marshmallow"),
     ]
     assert companion_bounds(pinned) == []
+
+
+def test_a_2017_django_stack_names_django_and_pytz() -> None:
+    from kubestep.build_packages import incompatible_pins
+
+    # Measured on a real app: pytz 2017.2 and Django 1.11 die importing Mapping on 3.11.
+    pins = [
+        {"name": "django", "spec": "Django~=1.11.5", "source": "requirements.txt:1"},
+        {"name": "pytz", "spec": "pytz==2017.2", "source": "requirements.txt:2"},
+        {"name": "django", "spec": "Django==2.2.28", "source": "other.txt:1"},
+        {"name": "pytz", "spec": "pytz", "source": "other.txt:2"},
+    ]
+    found = incompatible_pins(pins)
+    assert [line.split(" (")[0] for line in found] == ["Django~=1.11.5", "pytz==2017.2"]
+    assert found[0].endswith("raise it to >=2.1") and found[1].endswith("raise it to >=2018.4")
