@@ -106,6 +106,47 @@ def test_fastapi_prefixes_add_up_and_a_computed_one_is_said(tmp_path: Path) -> N
     assert ("/static", "app/main.py:7", None) in found
 
 
+def test_a_prefix_read_from_a_setting_takes_the_settings_default(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path,
+        {
+            "app/settings.py": (
+                "from pydantic_settings import BaseSettings\n"
+                "class Settings(BaseSettings):\n"
+                "    api_prefix: str = '/api'\n"
+                "    title: str = 'shop'\n"
+                "settings = Settings()\n"
+            ),
+            "app/main.py": (
+                "from fastapi import FastAPI\n"
+                "from app.settings import settings\n"
+                "from app import items\n"
+                "app = FastAPI()\n"
+                "app.include_router(items.router, prefix=settings.api_prefix)\n"
+                "app.include_router(items.admin, prefix=settings.admin_prefix)\n"
+            ),
+            "app/items.py": (
+                "from fastapi import APIRouter\n"
+                "router = APIRouter()\n"
+                "admin = APIRouter()\n"
+                "@router.get('/items')\n"
+                "async def items():\n    pass\n"
+                "@admin.get('/stats')\n"
+                "async def stats():\n    pass\n"
+            ),
+        },
+    )
+    found = routes(root)
+    # The default is what config/local.env sets, so the local service serves /api/items.
+    assert ("/api/items", "app/items.py:4", None) in found
+    # A setting kubestep did not read stays unsure, and says so.
+    assert (
+        "/stats",
+        "app/items.py:7",
+        "the admin of app.items is mounted at a computed prefix",
+    ) in found
+
+
 def test_django_urlpatterns_follow_root_urlconf_and_include(tmp_path: Path) -> None:
     root = write_tree(
         tmp_path,

@@ -39,6 +39,17 @@ class _Declared:
 
 
 @dataclass
+class _Registration:
+    """`app.include_router(router, prefix=...)`: prefix is None when it is not a literal; a
+    setting's name (`settings.api_prefix`) is kept, to be read from the settings' defaults."""
+
+    registrar: ast.expr
+    router: ast.expr
+    prefix: str | None
+    setting: str | None = None
+
+
+@dataclass
 class _Module:
     name: str
     rel: str
@@ -46,8 +57,7 @@ class _Module:
     imports: dict[str, Ref] = field(default_factory=dict)
     routers: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (kind, prefix)
     routes: list[_Declared] = field(default_factory=list)
-    # (registrar expression, router expression, prefix or None when not a literal, line)
-    registrations: list[tuple[ast.expr, ast.expr, str | None, int]] = field(default_factory=list)
+    registrations: list[_Registration] = field(default_factory=list)
     sequences: dict[str, ast.expr] = field(default_factory=dict)  # `urls = (...)` at top level
 
 
@@ -58,7 +68,13 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
         parsed = tree.python(rel)
         if isinstance(parsed, ast.Module):
             modules[module_name(rel)] = _scan(rel, parsed)
-    resolver = _Resolver(modules)
+    settings = {
+        variable.name: variable.default
+        for variable in found.config.env_vars
+        if isinstance(variable.default, str)
+        and (variable.default.startswith("/") or not variable.default)
+    }
+    resolver = _Resolver(modules, settings)
     for module in modules.values():
         for declared in module.routes:
             for prefix, note in resolver.prefixes(module, declared.owner):
@@ -178,7 +194,8 @@ def _note_call(module: _Module, call: ast.Call) -> None:
         prefix_key = "url_prefix" if _REGISTER[name] == "flask" else "prefix"
         has_prefix = any(keyword.arg == prefix_key for keyword in call.keywords)
         prefix = _keyword_text(call, prefix_key) if has_prefix else ""
-        module.registrations.append((owner, call.args[0], prefix, call.lineno))
+        setting = _setting_name(call, prefix_key) if prefix is None else None
+        module.registrations.append(_Registration(owner, call.args[0], prefix, setting))
     elif name in _ROUTE_CALLS or name in _MOUNT_CALLS:
         path = _first_text(call)
         if path is not None and path.startswith("/"):
@@ -213,6 +230,17 @@ def _literal_methods(call: ast.Call) -> list[str] | None:
     return None
 
 
+def _setting_name(call: ast.Call, name: str) -> str | None:
+    """`prefix=settings.api_prefix` or `prefix=API_PREFIX`: the setting it names."""
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            value = keyword.value
+            if isinstance(value, ast.Attribute):
+                return value.attr
+            return value.id if isinstance(value, ast.Name) else None
+    return None
+
+
 def _called_name(call: ast.Call) -> str:
     func = call.func
     return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
@@ -240,14 +268,19 @@ def _keyword_text(call: ast.Call, name: str) -> str | None:
 class _Resolver:
     """Follows a route's owner to the router it is, and that router to where it is mounted."""
 
-    def __init__(self, modules: dict[str, _Module]) -> None:
+    def __init__(self, modules: dict[str, _Module], settings: dict[str, str]) -> None:
+        """settings: the defaults of the env vars the code reads (API_PREFIX -> "/api"), which
+        config/local.env holds too, so a prefix read from one is served as such locally."""
         self.modules = modules
         self.mounted: dict[Ref, list[tuple[Ref | None, str | None]]] = {}
         for module in modules.values():
-            for registrar, router, prefix, _line in module.registrations:
-                ref = self.router_of(module, router)
+            for registration in module.registrations:
+                ref = self.router_of(module, registration.router)
                 if ref is not None:
-                    parent = self.router_of(module, registrar)
+                    parent = self.router_of(module, registration.registrar)
+                    prefix = registration.prefix
+                    if prefix is None and registration.setting:
+                        prefix = settings.get(registration.setting.upper())
                     self.mounted.setdefault(ref, []).append((parent, prefix))
 
     def router_of(self, module: _Module, expr: ast.expr | None, depth: int = 0) -> Ref | None:
