@@ -30,6 +30,7 @@ class Rule:
 
 
 _FLASK_1 = "Flask 1.1.4, the last Flask 1, caps it so for Flask 1"
+_COMPAT = "it imports marshmallow.compat, gone in marshmallow 3"
 _IDENT = "it reads LocalStack.__ident_func__, which Werkzeug 2.1 removed"
 _IDENT_FLASK = "it reads _app_ctx_stack.__ident_func__; Flask 2.2's stand-in stack has none"
 # The tighter bound of a companion comes first: the first rule that applies wins.
@@ -47,6 +48,8 @@ RULES = (
     Rule("flask-sqlalchemy", (3, 0), "sqlalchemy", "<2", "it predates SQLAlchemy 2's API"),
     Rule("flask-sqlalchemy", (3, 0), "flask", "<2.3", "it imports _app_ctx_stack, gone in 2.3"),
     Rule("flask-sqlalchemy", (3, 0), "werkzeug", "<3", "its Flask below 2.3 breaks on Werkzeug 3"),
+    Rule("marshmallow-sqlalchemy", (0, 17), "marshmallow", "<3", _COMPAT),
+    Rule("flask-marshmallow", (0, 11), "marshmallow", "<3", _COMPAT),
     Rule("flask-apispec", None, "marshmallow", "<4", "it reads marshmallow.__version__, gone in 4"),
 )
 

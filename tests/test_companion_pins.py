@@ -121,6 +121,17 @@ def test_flask_sqlalchemy_before_2_5_gets_the_stack_it_reads() -> None:
     assert "__ident_func__" in bounds[0]["why"]
 
 
+def test_marshmallow_2_extensions_keep_marshmallow_2() -> None:
+    # Measured on a real app: marshmallow-sqlalchemy 0.5 dies on `marshmallow.compat`.
+    old = [
+        dependency("flask-marshmallow==0.6.2", "flask-marshmallow"),
+        dependency("marshmallow-sqlalchemy==0.5.0", "marshmallow-sqlalchemy"),
+    ]
+    assert [b["spec"] for b in companion_bounds(old)] == ["marshmallow<3"]
+    recent = [dependency("marshmallow-sqlalchemy==1.1.0", "marshmallow-sqlalchemy")]
+    assert companion_bounds(recent) == []
+
+
 def test_a_package_whose_newest_release_still_breaks_is_bounded_unpinned_too() -> None:
     bounds = companion_bounds([dependency("flask_apispec", "flask-apispec")])
     assert [b["spec"] for b in bounds] == ["marshmallow<4"]
