@@ -142,3 +142,51 @@ def test_a_server_the_old_box_had_outside_the_app_is_installed_and_serves(
         stopped = make(repo, "stop_local", **variables)
     assert stopped.returncode == 0, stopped.stderr
     assert compose_leftovers("hello") == {}
+
+
+def test_a_server_compiled_against_a_library_of_the_old_box_finds_it_at_start(
+    tmp_path: Path, base_image: str, ca_bundle: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The old box had libxml2-dev; uwsgi, compiled in the build stage, links libxml2, which
+    # no -dev package brings to the service stage: the image must carry the library itself.
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "hello.py").write_text(
+        "def application(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [b'hello\\n']\n"
+    )
+    (source / "deploy").mkdir()
+    (source / "deploy" / "site.yml").write_text(
+        "- hosts: web\n  tasks:\n    - apt: name=libxml2-dev state=present\n    - pip: name=uwsgi\n"
+    )
+    (source / "deploy" / "xmlhello.service").write_text(
+        "[Service]\nExecStart=/usr/local/bin/uwsgi --http-socket :8081 --wsgi-file hello.py\n"
+    )
+    repo = legacy_copy(tmp_path / "xmlhello", source)
+    migrate(repo, "3", out=lambda line: None)
+    dockerfile = (repo / "Dockerfile").read_text()
+    assert "uwsgi==2.0.28" in dockerfile and "libxml2-dev" in dockerfile
+    port = free_port()
+    variables = {"BASE_IMAGE": base_image, "CA_BUNDLE": ca_bundle or "", "LOCAL_PORT": str(port)}
+    variables["TAG"] = "shared-libraries"
+    try:
+        started = make(repo, "run_local", **variables)
+        assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
+        assert http_get(f"http://127.0.0.1:{port}/") == (200, "hello\n")
+        container = docker(
+            "ps",
+            "-q",
+            "--filter",
+            "label=com.docker.compose.project=xmlhello",
+            "--filter",
+            "label=com.docker.compose.service=app",
+        )
+        linked = docker("exec", container, "ldd", "/opt/venv/bin/uwsgi")
+        assert "libxml2.so" in linked and "not found" not in linked
+    finally:
+        stopped = make(repo, "stop_local", **variables)
+    assert stopped.returncode == 0, stopped.stderr
+    assert compose_leftovers("xmlhello") == {}
