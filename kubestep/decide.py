@@ -171,6 +171,10 @@ _LOOPBACK_BIND = re.compile(
     rf"(-b|--bind|--http|--http-socket|--listen)([ =]){_LOOPBACK}(:\S+?)['\"]?(?=\s|$)"
 )
 _LOOPBACK_HOST = re.compile(r"(--host|-h|-b)([ =])['\"]?(?:localhost|127\.0\.0\.1)['\"]?(?=\s|$)")
+# uwsgi's virtualenv of the old box (`--home /srv/app/venv`): the image's is /opt/venv.
+_UWSGI_HOME = re.compile(
+    r"(--home|-H|--virtualenv|--venv|--pyhome)([ =])['\"]?/(?!opt/venv\b)[^\s'\"]+['\"]?"
+)
 _UWSGI_SOCKET = re.compile(r"(--socket|-s)[ =]['\"]?[^\s'\"]+['\"]?")
 # Servers that bind the loopback interface unless told otherwise, and how to tell them.
 _ALL_INTERFACES = {
@@ -218,6 +222,8 @@ def _container_command(candidate: dict[str, Any]) -> tuple[str, list[str]]:
     edit(_UWSGI_LOGTO, "", "--logto dropped: uwsgi logs to stdout, the platform collects it")
     if server == "gunicorn":
         edit(_UNIX_BIND, "--bind 0.0.0.0:${PORT}", "a unix socket bind became TCP $PORT")
+    if server == "uwsgi":
+        edit(_UWSGI_HOME, r"\1\g<2>/opt/venv", "uwsgi's virtualenv is the image's, /opt/venv")
     if server == "uwsgi" and "--http" not in command:
         edit(_UWSGI_SOCKET, "--http-socket :${PORT}", "a uwsgi socket became HTTP on $PORT")
     edit(_LOOPBACK_BIND, r"\1\g<2>0.0.0.0\3", "a loopback bind became 0.0.0.0")

@@ -122,6 +122,12 @@ def test_a_repo_without_a_web_process_has_no_start() -> None:
             "gunicorn --access-logfile - a:app",
         ),
         ("uwsgi --http :80 --logto /srv/a/log/u.log", "uwsgi", "uwsgi --http :80"),
+        (
+            "uwsgi --http :80 --home /srv/webapps/app/venv --wsgi-file wsgi.py",
+            "uwsgi",
+            "uwsgi --http :80 --home /opt/venv --wsgi-file wsgi.py",
+        ),
+        ("uwsgi --http :80 -H /opt/venv", "uwsgi", "uwsgi --http :80 -H /opt/venv"),
         ("daphne -b 0.0.0.0 -p 8000 a.asgi:app", "daphne", "daphne -b 0.0.0.0 -p 8000 a.asgi:app"),
     ],
 )
