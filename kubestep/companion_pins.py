@@ -33,7 +33,7 @@ _FLASK_1 = "Flask 1.1.4, the last Flask 1, caps it so for Flask 1"
 _COMPAT = "it imports marshmallow.compat, gone in marshmallow 3"
 _IDENT = "it reads LocalStack.__ident_func__, which Werkzeug 2.1 removed"
 _IDENT_FLASK = "it reads _app_ctx_stack.__ident_func__; Flask 2.2's stand-in stack has none"
-# The tighter bound of a companion comes first: the first rule that applies wins.
+# Where several rules bound one companion, the lowest cap wins.
 RULES = (
     Rule("flask", (2, 0), "werkzeug", "<2", _FLASK_1),
     Rule("flask", (2, 0), "jinja2", "<3", _FLASK_1),
@@ -51,6 +51,7 @@ RULES = (
     Rule("marshmallow-sqlalchemy", (0, 17), "marshmallow", "<3", _COMPAT),
     Rule("flask-marshmallow", (0, 11), "marshmallow", "<3", _COMPAT),
     Rule("flask-apispec", None, "marshmallow", "<4", "it reads marshmallow.__version__, gone in 4"),
+    Rule("flask-cache", None, "werkzeug", "<1", "it imports werkzeug.import_string, gone in 1.0"),
 )
 
 
@@ -60,7 +61,7 @@ def companion_bounds(dependencies: list[dict[str, Any]]) -> list[dict[str, str]]
     bounds: dict[str, dict[str, str]] = {}
     for rule in RULES:
         old = runtime.get(rule.package)
-        if old is None or rule.companion in bounds:
+        if old is None or not _tighter(rule.bound, bounds.get(rule.companion)):
             continue
         pinned = pinned_version(old.get("spec", ""))
         if rule.below is not None and (pinned is None or pinned >= rule.below):
@@ -73,6 +74,15 @@ def companion_bounds(dependencies: list[dict[str, Any]]) -> list[dict[str, str]]
             "why": f"{old.get('spec')} ({old.get('source')}): {rule.why}",
         }
     return list(bounds.values())
+
+
+def _tighter(bound: str, kept: dict[str, str] | None) -> bool:
+    """Two old pins may bound one companion (Flask 0.10: Werkzeug < 2; Flask-Cache: < 1):
+    the lower cap serves both."""
+    if kept is None:
+        return True
+    new, old = _version_after(bound, "<"), _version_after(kept["spec"], "<")
+    return new is not None and old is not None and new < old
 
 
 def _decides(spec: str, bound: str) -> bool:

@@ -121,6 +121,17 @@ def test_flask_sqlalchemy_before_2_5_gets_the_stack_it_reads() -> None:
     assert "__ident_func__" in bounds[0]["why"]
 
 
+def test_two_pins_that_bound_one_companion_get_the_lower_cap() -> None:
+    # Measured on a real app: Flask 0.10 allows Werkzeug 1, Flask-Cache dies on it.
+    bounds = companion_bounds(
+        [dependency("Flask==0.10.1", "flask"), dependency("Flask-Cache==0.13.1", "flask-cache")]
+    )
+    werkzeug = [b for b in bounds if b["spec"].startswith("werkzeug")]
+    assert [b["spec"] for b in werkzeug] == ["werkzeug<1"]
+    assert "Flask-Cache==0.13.1" in werkzeug[0]["why"]
+    assert next(b["spec"] for b in bounds) == "werkzeug<1"  # in the place of the first bound
+
+
 def test_marshmallow_2_extensions_keep_marshmallow_2() -> None:
     # Measured on a real app: marshmallow-sqlalchemy 0.5 dies on `marshmallow.compat`.
     old = [
