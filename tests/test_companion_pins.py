@@ -165,4 +165,10 @@ def test_a_2017_django_stack_names_django_and_pytz() -> None:
     ]
     found = incompatible_pins(pins)
     assert [line.split(" (")[0] for line in found] == ["Django~=1.11.5", "pytz==2017.2"]
+    # Measured: Flask 0.9's setup.py has a print statement; 0.10 is the first for Python 3.
+    flask = [
+        {"name": "flask", "spec": spec, "source": "r.txt:1"}
+        for spec in ("Flask==0.9", "Flask==0.10.1")
+    ]
+    assert [line.split(" (")[0] for line in incompatible_pins(flask)] == ["Flask==0.9"]
     assert found[0].endswith("raise it to >=2.1") and found[1].endswith("raise it to >=2018.4")
