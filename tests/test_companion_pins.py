@@ -171,4 +171,7 @@ def test_a_2017_django_stack_names_django_and_pytz() -> None:
         for spec in ("Flask==0.9", "Flask==0.10.1")
     ]
     assert [line.split(" (")[0] for line in incompatible_pins(flask)] == ["Flask==0.9"]
+    # Measured: httptools 0.1.1 fails on `longintrepr.h: No such file or directory`.
+    old_asgi = [{"name": "httptools", "spec": "httptools==0.1.1", "source": "r.txt:1"}]
+    assert incompatible_pins(old_asgi)[0].endswith("raise it to >=0.5")
     assert found[0].endswith("raise it to >=2.1") and found[1].endswith("raise it to >=2018.4")
