@@ -143,3 +143,26 @@ def test_platform_directories_go_to_the_volume_by_xdg_variables(tmp_path: Path) 
     deployment = yaml.safe_load((repo / "kube/base/deployment.yaml").read_text())
     mounts = deployment["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
     assert {"name": "app-data", "mountPath": "/var/lib/greeter"} in mounts
+
+
+def test_a_data_folder_the_repo_keeps_empty_is_written(tmp_path: Path) -> None:
+    # Measured on a real app: its handler subclass opens app.config['ERR_LOG'] in logs/, which
+    # the code reading does not follow; the repo keeps logs/ with only a .gitkeep.
+    root = write_tree(
+        tmp_path,
+        {
+            "app.py": (
+                "from handlers import RankFileHandler\n"
+                "def setup(app):\n    app.logger.addHandler(RankFileHandler(app.config['LOG']))\n"
+            ),
+            "logs/.gitkeep": "",
+            "static/uploads/.keep": "",
+            "migrations/versions/.gitkeep": "",  # not a data folder by its name
+            "cache/.gitkeep": "",
+            "cache/seed.json": "{}",  # holds a file of the repo: not kept empty
+        },
+    )
+    assert written(root) == [
+        ("logs", "dir", "logs/.gitkeep:1"),
+        ("static/uploads", "dir", "static/uploads/.keep:1"),
+    ]

@@ -64,6 +64,10 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
             _Module(rel, module, result).run()
     for item in found_platform_dirs(found):
         result.writable_paths.append(item)
+    written = {item.path.removeprefix("./") for item in result.writable_paths}
+    for item in kept_empty_folders(tree.files):
+        if item.path not in written:
+            result.writable_paths.append(item)
     folders = _occupied_folders(tree.files)
     for item in result.writable_paths:
         folder = posixpath.dirname(item.path) if item.kind == "sqlite" else item.path
@@ -85,6 +89,42 @@ def found_platform_dirs(found: Inventory) -> list[WritablePath]:
 
 
 _KEEP_FILES = {".gitkeep", ".keep", ".gitignore", "README", "README.md"}
+# Folders of run-time data by their name: kept in git empty, they are where the app writes.
+_DATA_FOLDERS = {
+    "log",
+    "logs",
+    "tmp",
+    "temp",
+    "cache",
+    "run",
+    "var",
+    "upload",
+    "uploads",
+    "media",
+    "data",
+    "sessions",
+    "pids",
+}
+
+
+def kept_empty_folders(files: list[str]) -> list[WritablePath]:
+    """`logs/.gitkeep`: a folder the repo keeps only so that it exists, named for run-time
+    data. The app writes there even when the code builds the path in a way kubestep does not
+    follow (a config key read by a handler subclass)."""
+    placeholders: dict[str, str] = {}
+    occupied: set[str] = set()
+    for rel in files:
+        folder, _, name = rel.rpartition("/")
+        if name in _KEEP_FILES and name != "README.md" and name != "README":
+            placeholders.setdefault(folder, rel)
+        else:
+            parts = folder.split("/")
+            occupied.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    return [
+        WritablePath(path=folder, kind="dir", source=at(rel, 1), why="kept empty in the repo")
+        for folder, rel in sorted(placeholders.items())
+        if folder and folder not in occupied and posixpath.basename(folder).lower() in _DATA_FOLDERS
+    ]
 
 
 def _occupied_folders(files: list[str]) -> set[str]:
