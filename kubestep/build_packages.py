@@ -115,7 +115,12 @@ def incompatible_pins(dependencies: list[dict[str, Any]]) -> list[str]:
 
 
 def pinned_version(spec: str) -> tuple[int, ...] | None:
-    match = re.search(r"(?:==|~=)\s*(\d+(?:\.\d+)*)", spec)  # ~=2.7.3 stays below 2.8
+    return version_after(spec, "==|~=")  # ~=2.7.3 stays below 2.8
+
+
+def version_after(spec: str, operators: str) -> tuple[int, ...] | None:
+    """The version that follows the first of operators (a regex alternation) in spec."""
+    match = re.search(rf"(?:{operators})\s*(\d+(?:\.\d+)*)", spec)
     return tuple(int(part) for part in match.group(1).split(".")) if match else None
 
 

@@ -11,11 +11,10 @@ the companion's version (a repo that pins or caps it keeps its word; a lower bou
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from kubestep.build_packages import pinned_version
+from kubestep.build_packages import pinned_version, version_after
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ def _tighter(bound: str, kept: dict[str, str] | None) -> bool:
     the lower cap serves both."""
     if kept is None:
         return True
-    new, old = _version_after(bound, "<"), _version_after(kept["spec"], "<")
+    new, old = version_after(bound, "<=?"), version_after(kept["spec"], "<=?")
     return new is not None and old is not None and new < old
 
 
@@ -90,10 +89,5 @@ def _decides(spec: str, bound: str) -> bool:
     at or above the bound's (adding the bound would leave nothing to install)."""
     if any(operator in spec for operator in ("==", "~=", "<")):
         return True
-    lower, below = _version_after(spec, ">"), _version_after(bound, "<")
+    lower, below = version_after(spec, ">=?"), version_after(bound, "<=?")
     return lower is not None and below is not None and lower >= below
-
-
-def _version_after(spec: str, operator: str) -> tuple[int, ...] | None:
-    match = re.search(re.escape(operator) + r"=?\s*(\d+(?:\.\d+)*)", spec)
-    return tuple(int(part) for part in match.group(1).split(".")) if match else None
