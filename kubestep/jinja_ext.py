@@ -42,6 +42,11 @@ def problems(values: object, kind: str) -> str:
     return next((message for value in values if (message := problem(kind, value))), "")
 
 
+def docstring_text(value: object) -> str:
+    """`value` as it reads inside a triple-quoted Python string: no escapes, no end quote."""
+    return str(value).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
 class KubestepExtension(Extension):
     """Registers kubestep's filters, the `secret_key` test, the backing_service() and
     probe_path() lookups and step 6's step6() and step6_items()."""
@@ -55,6 +60,8 @@ class KubestepExtension(Extension):
         # Dockerfile exec form: JSON, without the HTML escaping of Jinja's tojson (\u0026).
         environment.filters["exec_form"] = json.dumps
         environment.filters["env_name_of"] = env_name_of
+        # A legacy command quoted in a generated docstring: `create_app\(\)` must stay text.
+        environment.filters["docstring_text"] = docstring_text
         environment.tests["secret_key"] = secret_key
         environment.globals["backing_service"] = backing_service
         environment.globals["probe_path"] = probe_path

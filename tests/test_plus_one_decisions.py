@@ -3,6 +3,7 @@ variables each backing service's readiness check reads its address from."""
 
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -249,3 +250,10 @@ def test_an_app_factory_the_procfile_quotes_is_called(tmp_path: Path) -> None:
     text = (repo / "kubestep_app.py").read_text()
     assert "from rank.app import create_app as legacy_application" in text
     assert "legacy_application = legacy_application()" in text
+    # The quoted command lands in kubestep_gunicorn.py's docstring as text, not as escapes.
+    settings = (repo / "kubestep_gunicorn.py").read_text()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        module = compile(settings, "kubestep_gunicorn.py", "exec")
+    docstring = module.co_consts[0]
+    assert r"gunicorn rank.app:create_app\(\) -b 0.0.0.0:$PORT -w 3" in docstring

@@ -23,6 +23,7 @@ from kubestep.verify.report import FAIL, SKIP, Report, Result, outcome
 from kubestep.verify.web import NoAnswer, describe, http_get, poll
 
 REQUESTS = 5  # route requests that /metrics must count
+HELD_AFTER_SIGTERM_S = 0.5  # the backing service stays paused this long after the signal
 
 
 @dataclass(frozen=True)
@@ -135,13 +136,13 @@ def _wait_in_flight(port: int, timeout: float, metrics: str = DEFAULTS["metrics"
 
 
 def _not_ready_after_sigterm(
-    port: int, ready: str = DEFAULTS["ready"], timeout: float = 5.0
+    port: int, ready: str = DEFAULTS["ready"], timeout: float = 5.0, wait: float = 1.0
 ) -> Result:
     check = f"{ready} not 200 after SIGTERM"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            answer = http_get(port, ready, timeout=1.0)
+            answer = http_get(port, ready, timeout=wait)
         except NoAnswer as error:
             return outcome(True, check, f"no answer ({error})")
         if answer.status != 200:
@@ -182,10 +183,13 @@ def check_graceful_stop(target: Target, report: Report) -> None:
     try:
         request.start()
         seen = _wait_in_flight(target.port, timeout=10, metrics=target.path("metrics"))
-        target.compose.run("kill", "-s", "SIGTERM", target.service)
+        # The held request must still be waiting when the signal lands and for a moment
+        # after, yet the app's own timeouts (libpq's connect_timeout is 2 s) must not end it
+        # first: signal the container directly, not through a second compose start-up.
+        target.compose.docker("kill", "--signal", "SIGTERM", container)
         signalled = time.monotonic()
-        not_ready = _not_ready_after_sigterm(target.port, target.path("ready"))
-        time.sleep(max(0.0, signalled + 1.0 - time.monotonic()))
+        not_ready = _not_ready_after_sigterm(target.port, target.path("ready"), wait=0.4)
+        time.sleep(max(0.0, signalled + HELD_AFTER_SIGTERM_S - time.monotonic()))
     finally:
         target.compose.run("unpause", held)
     why_not = f"{IN_PROGRESS_GAUGE} stayed 0 for 10 s: does {target.route} use {held}?"
