@@ -304,10 +304,8 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
     notes = _decision_notes(start, requirements, server)
     notes += package_notes
     installed += [server] if server else []
-    notes += [
-        f"the image also installs {bound['spec']}: {bound['why']}"
-        for bound in companion_bounds(installed)
-    ]
+    bounds = companion_bounds(installed, inventory.get("imported_names", []))
+    notes += [f"the image also installs {bound['spec']}: {bound['why']}" for bound in bounds]
     python = decide.python_version(inventory)
     processes, release, process_notes = _processes(inventory, user, start, services)
     notes += process_notes
@@ -338,7 +336,7 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "build_packages": _with_build_stage(build_packages(installed), build_stage_packages),
         "python": {"version": python.value, "reason": python.reason, "source": python.source},
         "incompatible_pins": incompatible_pins(installed) if _modern(python.value) else [],
-        "companion_bounds": companion_bounds(installed),
+        "companion_bounds": bounds,
         "start_changes": _start_changes(start),
         "processes": [asdict(process) for process in processes],
         "release": asdict(release) if release else {},

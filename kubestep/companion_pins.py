@@ -11,10 +11,12 @@ the companion's version (a repo that pins or caps it keeps its word; a lower bou
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from kubestep.build_packages import pinned_version, version_after
+from kubestep.removed_names import removal_caps
 
 
 @dataclass(frozen=True)
@@ -51,19 +53,29 @@ RULES = (
     Rule("flask-marshmallow", (0, 11), "marshmallow", "<3", _COMPAT),
     Rule("flask-apispec", None, "marshmallow", "<4", "it reads marshmallow.__version__, gone in 4"),
     Rule("flask-cache", None, "werkzeug", "<1", "it imports werkzeug.import_string, gone in 1.0"),
+    Rule("flask-script", None, "flask", "<2", "it imports flask._compat, gone in Flask 2.0"),
 )
 
 
-def companion_bounds(dependencies: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """[{spec, why}]: one bound per companion that an old pin needs and the repo leaves open."""
+def companion_bounds(
+    dependencies: list[dict[str, Any]], imported_names: Iterable[dict[str, Any]] = ()
+) -> list[dict[str, str]]:
+    """[{spec, why}]: one bound per package that the code's imports or an old pin need and
+    the repo leaves open."""
     runtime = {d.get("name", ""): d for d in dependencies if d.get("scope", "runtime") == "runtime"}
-    bounds: dict[str, dict[str, str]] = {}
+    bounds = {
+        package: cap
+        for package, cap in removal_caps(list(imported_names)).items()
+        if package not in runtime
+        or not _decides(runtime[package].get("spec", ""), cap["spec"].removeprefix(package))
+    }
     for rule in RULES:
         old = runtime.get(rule.package)
         if old is None or not _tighter(rule.bound, bounds.get(rule.companion)):
             continue
-        pinned = pinned_version(old.get("spec", ""))
-        if rule.below is not None and (pinned is None or pinned >= rule.below):
+        if rule.below is not None and not _older(
+            old.get("spec", ""), bounds.get(rule.package), rule.below
+        ):
             continue
         companion = runtime.get(rule.companion)
         if companion is not None and _decides(companion.get("spec", ""), rule.bound):
@@ -73,6 +85,16 @@ def companion_bounds(dependencies: list[dict[str, Any]]) -> list[dict[str, str]]
             "why": f"{old.get('spec')} ({old.get('source')}): {rule.why}",
         }
     return list(bounds.values())
+
+
+def _older(spec: str, cap: dict[str, str] | None, release: tuple[int, ...]) -> bool:
+    """Whether every version the repo can install is older than release: a pin below it, or
+    a cap at or below it (the repo's own `Flask<1`, or a removal's)."""
+    pinned = pinned_version(spec)
+    if pinned is not None:
+        return pinned < release
+    caps = [version_after(text, "<") for text in (spec, cap["spec"] if cap else "")]
+    return any(version is not None and version <= release for version in caps)
 
 
 def _tighter(bound: str, kept: dict[str, str] | None) -> bool:

@@ -386,6 +386,10 @@ class Inventory:
     # Modules from outside the repo and the standard library that its code imports, each once
     # with the first place: what the code really uses, not what a freeze file drags along.
     imports: list[Evidence] = field(default_factory=list)
+    # Dotted names the code imports without an ImportError fallback
+    # (`from flask_jwt_extended import jwt_optional` -> flask_jwt_extended.jwt_optional): a
+    # release that removed one caps its package.
+    imported_names: list[Evidence] = field(default_factory=list)
     # String literals in the code that are a backing service's URL (`redis://localhost:6379`).
     service_urls: list[Evidence] = field(default_factory=list)
     writable_paths: list[WritablePath] = field(default_factory=list)
@@ -447,6 +451,7 @@ _LIST_FACTS = (
     "container_files",
     "python2_files",
     "imports",
+    "imported_names",
     "service_urls",
     "writable_paths",
     "routes",

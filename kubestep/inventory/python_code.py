@@ -171,9 +171,12 @@ def find_module(dotted: str, names: Iterable[str]) -> str | None:
 
 
 def _read_module(rel: str, module: ast.Module, found: Inventory, apps: list[Fact]) -> None:
+    guarded = _guarded_imports(module)
     for node in ast.walk(module):
         if isinstance(node, ast.Import | ast.ImportFrom):
             _note_import(rel, node, found)
+            if id(node) not in guarded:
+                _note_imported_names(rel, node, found)
         elif isinstance(node, ast.Call):
             _note_django_settings(rel, node, found)
         elif isinstance(node, ast.Constant) and _is_service_url(node.value):
@@ -192,7 +195,7 @@ def _read_module(rel: str, module: ast.Module, found: Inventory, apps: list[Fact
 
 
 def _keep_outside_imports(tree: SourceTree, found: Inventory) -> None:
-    """Drop the standard library's modules and the repo's own from the imports."""
+    """Drop the standard library's modules and the repo's own from the imports and names."""
     files = set(tree.python_files())
     own = set()
     for rel in files:
@@ -204,10 +207,14 @@ def _keep_outside_imports(tree: SourceTree, found: Inventory) -> None:
             folder = "/".join(parts[:depth])
             if folder + "/__init__.py" not in files:
                 own.add(parts[depth])
-    found.imports[:] = [
-        item
+    outside = {
+        item.value
         for item in found.imports
         if item.value not in sys.stdlib_module_names and item.value not in own
+    }
+    found.imports[:] = [item for item in found.imports if item.value in outside]
+    found.imported_names[:] = [
+        item for item in found.imported_names if item.value.split(".")[0] in outside
     ]
 
 
@@ -222,6 +229,44 @@ def _note_import(rel: str, node: ast.Import | ast.ImportFrom, found: Inventory) 
             found.imports.append(Evidence(value=top, source=at(rel, node.lineno)))
         if top in IMPORTED_FRAMEWORKS and found.framework is None:
             found.framework = Fact(value=top, source=at(rel, node.lineno), note="imported")
+
+
+def _note_imported_names(rel: str, node: ast.Import | ast.ImportFrom, found: Inventory) -> None:
+    if isinstance(node, ast.ImportFrom):
+        if node.level or not node.module:
+            return
+        names = [f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*"]
+    else:
+        names = [alias.name for alias in node.names if "." in alias.name]
+    known = {item.value for item in found.imported_names}
+    for name in names:
+        if name not in known:
+            found.imported_names.append(Evidence(value=name, source=at(rel, node.lineno)))
+            known.add(name)
+
+
+_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+
+
+def _guarded_imports(module: ast.Module) -> set[int]:
+    """Imports inside `try:` with an ImportError fallback: the code copes either way."""
+    guarded: set[int] = set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.Try) and any(map(_catches_import_error, node.handlers)):
+            for statement in node.body:
+                guarded.update(
+                    id(inner)
+                    for inner in ast.walk(statement)
+                    if isinstance(inner, ast.Import | ast.ImportFrom)
+                )
+    return guarded
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    caught = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(isinstance(name, ast.Name) and name.id in _IMPORT_ERRORS for name in caught)
 
 
 def _note_app_object(rel: str, node: ast.Assign, found: Inventory, apps: list[Fact]) -> None:

@@ -1,0 +1,91 @@
+"""Caps for packages whose newer releases removed a name the code imports.
+
+A legacy requirements file that leaves `Flask-JWT-Extended` unpinned builds today with 4.x;
+`from flask_jwt_extended import jwt_optional` then kills the app at import, although the image
+built. Each entry below is a documented removal; the cap is added only where the repo itself
+says nothing about the package's version (an exact pin or a cap keeps the repo's word) and only
+for imports without an ImportError fallback (the inventory leaves those out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Removal:
+    name: str  # dotted, as imported; a module also covers every name below it
+    package: str
+    release: str  # the first release without it: the cap is `<release`
+
+
+_REMOVALS = (
+    Removal("django.conf.urls.url", "django", "4.0"),
+    Removal("django.utils.encoding.force_text", "django", "4.0"),
+    Removal("django.utils.encoding.smart_text", "django", "4.0"),
+    Removal("django.utils.translation.ugettext", "django", "4.0"),
+    Removal("django.utils.translation.ugettext_lazy", "django", "4.0"),
+    Removal("django.utils.translation.ungettext", "django", "4.0"),
+    Removal("django.utils.translation.ungettext_lazy", "django", "4.0"),
+    Removal("django.utils.http.urlquote", "django", "4.0"),
+    Removal("django.utils.six", "django", "3.0"),
+    Removal("django.utils.encoding.python_2_unicode_compatible", "django", "3.0"),
+    Removal("flask.ext", "flask", "1.0"),
+    Removal("flask._compat", "flask", "2.0"),
+    Removal("flask._request_ctx_stack", "flask", "3.0"),
+    Removal("flask._app_ctx_stack", "flask", "3.0"),
+    Removal("flask.json.JSONEncoder", "flask", "3.0"),
+    Removal("flask.Markup", "flask", "3.0"),
+    Removal("flask.escape", "flask", "3.0"),
+    Removal("werkzeug.secure_filename", "werkzeug", "1.0"),
+    Removal("werkzeug.cached_property", "werkzeug", "1.0"),
+    Removal("werkzeug.contrib", "werkzeug", "1.0"),
+    Removal("werkzeug.wrappers.json", "werkzeug", "2.1"),
+    Removal("werkzeug.urls.url_parse", "werkzeug", "3.0"),
+    Removal("werkzeug.urls.url_quote", "werkzeug", "3.0"),
+    Removal("werkzeug.urls.url_encode", "werkzeug", "3.0"),
+    Removal("werkzeug.urls.url_decode", "werkzeug", "3.0"),
+    Removal("jinja2.Markup", "jinja2", "3.1"),
+    Removal("jinja2.escape", "jinja2", "3.1"),
+    Removal("jinja2.contextfunction", "jinja2", "3.1"),
+    Removal("jinja2.contextfilter", "jinja2", "3.1"),
+    Removal("jinja2.environmentfilter", "jinja2", "3.1"),
+    Removal("markupsafe.soft_unicode", "markupsafe", "2.1"),
+    Removal("itsdangerous.TimedJSONWebSignatureSerializer", "itsdangerous", "2.1"),
+    Removal("itsdangerous.JSONWebSignatureSerializer", "itsdangerous", "2.1"),
+    Removal("flask_wtf.Form", "flask-wtf", "1.0"),
+    Removal("wtforms.fields.html5", "wtforms", "3.0"),
+    Removal("wtforms.ext", "wtforms", "3.0"),
+    Removal("wtforms.compat", "wtforms", "3.0"),
+    Removal("flask_jwt_extended.jwt_optional", "flask-jwt-extended", "4.0"),
+    Removal("flask_jwt_extended.jwt_refresh_token_required", "flask-jwt-extended", "4.0"),
+    Removal("flask_jwt_extended.fresh_jwt_required", "flask-jwt-extended", "4.0"),
+    Removal("flask_jwt_extended.get_raw_jwt", "flask-jwt-extended", "4.0"),
+    Removal("celery.task", "celery", "5.0"),
+    Removal("celery.decorators", "celery", "4.0"),
+    Removal("pydantic.BaseSettings", "pydantic", "2.0"),
+)
+
+
+def removal_caps(imported_names: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """{package: {spec, why}}: the lowest cap each package needs for the names the code
+    imports; the caller drops those the repo's own specifier settles."""
+    caps: dict[str, tuple[tuple[int, ...], dict[str, str]]] = {}
+    for item in imported_names:
+        name = str(item.get("value", ""))
+        for removal in _REMOVALS:
+            if name != removal.name and not name.startswith(removal.name + "."):
+                continue
+            release = tuple(int(part) for part in removal.release.split("."))
+            if removal.package in caps and caps[removal.package][0] <= release:
+                continue
+            caps[removal.package] = (
+                release,
+                {
+                    "spec": f"{removal.package}<{removal.release}",
+                    "why": f"{item.get('source')} imports {name}, which "
+                    f"{removal.package} {removal.release} removed",
+                },
+            )
+    return {package: bound for package, (_, bound) in caps.items()}

@@ -1,0 +1,138 @@
+"""A name the code imports that a newer release removed caps that package's version."""
+
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+from kubestep.companion_pins import companion_bounds
+from kubestep.inventory import collect
+from kubestep.migrate import migrate
+from tests.legacy_repo import GIT_IDENTITY, legacy_copy, write_tree
+
+VIEWS = (
+    "from flask import Blueprint\n"
+    "from flask_jwt_extended import jwt_required, jwt_optional\n"
+    "import werkzeug.contrib.fixers\n"
+    "from .models import User\n"
+    "try:\n"
+    "    from werkzeug.urls import url_parse\n"
+    "except ImportError:\n"
+    "    from urllib.parse import urlparse as url_parse\n"
+    "from os.path import join\n"
+)
+
+
+def dependency(spec: str, name: str) -> dict[str, str]:
+    return {"name": name, "spec": spec, "source": "requirements.txt:1", "scope": "runtime"}
+
+
+def imported(*names: str) -> list[dict[str, str]]:
+    return [{"value": name, "source": "conduit/views.py:2"} for name in names]
+
+
+def test_the_inventory_keeps_outside_names_imported_without_a_fallback(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "conduit/__init__.py": "",
+            "conduit/models.py": "class User:\n    pass\n",
+            "conduit/views.py": VIEWS,
+        },
+    )
+    names = [item.value for item in collect(tmp_path).imported_names]
+    assert names == [
+        "flask.Blueprint",
+        "flask_jwt_extended.jwt_required",
+        "flask_jwt_extended.jwt_optional",
+        "werkzeug.contrib.fixers",
+    ]
+    first = collect(tmp_path).imported_names[2]
+    assert first.source is not None and "conduit/views.py:2" in str(asdict(first)["source"])
+
+
+def test_an_unpinned_package_is_capped_below_the_release_that_removed_the_name() -> None:
+    bounds = companion_bounds(
+        [dependency("Flask-JWT-Extended", "flask-jwt-extended")],
+        imported("flask_jwt_extended.jwt_optional"),
+    )
+    assert bounds == [
+        {
+            "spec": "flask-jwt-extended<4.0",
+            "why": "conduit/views.py:2 imports flask_jwt_extended.jwt_optional, "
+            "which flask-jwt-extended 4.0 removed",
+        }
+    ]
+    # A lower bound below the removal leaves the top open: the cap still applies.
+    raised = companion_bounds(
+        [dependency("Django>=2.1", "django")], imported("django.conf.urls.url")
+    )
+    assert [b["spec"] for b in raised] == ["django<4.0"]
+
+
+def test_the_repos_own_pin_or_a_lower_bound_past_the_removal_keeps_its_word() -> None:
+    for spec in (
+        "Flask-JWT-Extended==3.25.1",
+        "Flask-JWT-Extended<3.20",
+        "flask-jwt-extended>=4.1",
+    ):
+        assert (
+            companion_bounds(
+                [dependency(spec, "flask-jwt-extended")],
+                imported("flask_jwt_extended.jwt_optional"),
+            )
+            == []
+        )
+    assert companion_bounds([dependency("Flask", "flask")], imported("flask.Blueprint")) == []
+
+
+def test_a_module_removal_covers_the_names_below_it_and_the_lowest_cap_wins() -> None:
+    bounds = companion_bounds(
+        [], imported("werkzeug.urls.url_parse", "werkzeug.contrib.fixers.ProxyFix")
+    )
+    assert [b["spec"] for b in bounds] == ["werkzeug<1.0"]
+    assert "werkzeug.contrib.fixers.ProxyFix" in bounds[0]["why"]
+
+
+def test_a_cap_on_an_old_package_brings_the_companions_its_old_releases_need() -> None:
+    """flask.ext caps Flask below 1.0, and Flask 0.12 needs Werkzeug below 2 as a Flask==0.12
+    pin would; the repo's own `Flask<2` reads the same way."""
+    capped = companion_bounds([dependency("Flask", "flask")], imported("flask.ext.sqlalchemy"))
+    assert [b["spec"] for b in capped] == [
+        "flask<1.0",
+        "werkzeug<2",
+        "jinja2<3",
+        "itsdangerous<2",
+        "click<8",
+        "markupsafe<2.1",
+    ]
+    own_cap = companion_bounds([dependency("Flask<2", "flask")])
+    assert [b["spec"] for b in own_cap][:1] == ["werkzeug<2"]
+    assert [b["spec"] for b in companion_bounds([dependency("Flask<2.1", "flask")])] == [
+        "werkzeug<3"
+    ]
+    assert companion_bounds([dependency("Flask<4", "flask")]) == []
+
+
+def test_the_dockerfile_installs_the_cap_and_the_step_says_why(tmp_path: Path) -> None:
+    source = write_tree(
+        tmp_path / "source",
+        {
+            "requirements.txt": "flask==2.2.5\nflask-jwt-extended\ngunicorn==23.0.0\n",
+            "Procfile": "web: gunicorn conduit.app:app -b 0.0.0.0:$PORT\n",
+            "conduit/__init__.py": "",
+            "conduit/app.py": "from flask import Flask\n"
+            "from flask_jwt_extended import jwt_optional\n\napp = Flask(__name__)\n",
+        },
+    )
+    for name, value in GIT_IDENTITY.items():
+        os.environ.setdefault(name, value)
+    repo = legacy_copy(tmp_path / "conduit", source)
+    lines: list[str] = []
+    migrate(repo, "2", out=lines.append)
+    dockerfile = (repo / "Dockerfile").read_text()
+    assert "'flask-jwt-extended<4.0'" in dockerfile
+    assert any(
+        "the image also installs flask-jwt-extended<4.0: conduit/app.py:2 imports "
+        "flask_jwt_extended.jwt_optional" in line
+        for line in lines
+    )
