@@ -69,6 +69,14 @@ def companion_bounds(
         if package not in runtime
         or not _decides(runtime[package].get("spec", ""), cap["spec"].removeprefix(package))
     }
+    while _apply_rules(runtime, bounds):
+        pass  # a cap a rule adds (Flask-Script's Flask<2) may bring the old package's own
+    return list(bounds.values())
+
+
+def _apply_rules(runtime: dict[str, dict[str, Any]], bounds: dict[str, dict[str, str]]) -> bool:
+    """One pass over RULES; whether it tightened a bound (each pass can only tighten)."""
+    changed = False
     for rule in RULES:
         old = runtime.get(rule.package)
         if old is None or not _tighter(rule.bound, bounds.get(rule.companion)):
@@ -84,7 +92,8 @@ def companion_bounds(
             "spec": f"{rule.companion}{rule.bound}",
             "why": f"{old.get('spec')} ({old.get('source')}): {rule.why}",
         }
-    return list(bounds.values())
+        changed = True
+    return changed
 
 
 def _older(spec: str, cap: dict[str, str] | None, release: tuple[int, ...]) -> bool:

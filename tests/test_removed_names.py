@@ -136,3 +136,17 @@ def test_the_dockerfile_installs_the_cap_and_the_step_says_why(tmp_path: Path) -
         "flask_jwt_extended.jwt_optional" in line
         for line in lines
     )
+
+
+def test_a_cap_one_rule_adds_brings_the_caps_of_the_old_releases_it_leaves() -> None:
+    bounds = companion_bounds(
+        [dependency("Flask", "flask"), dependency("Flask-Script", "flask-script")]
+    )
+    assert [b["spec"] for b in bounds] == [
+        "flask<2",
+        "werkzeug<2",
+        "jinja2<3",
+        "itsdangerous<2",
+        "click<8",
+        "markupsafe<2.1",
+    ]
