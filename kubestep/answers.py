@@ -17,6 +17,7 @@ from kubestep.companion_pins import companion_bounds
 from kubestep.jinja_ext import k8s_slug
 from kubestep.local_env import local_env
 from kubestep.plus_one import recorded_runtime
+from kubestep.removed_names import unbuildable_removals
 from kubestep.secrets import secret_looking, withheld
 from kubestep.system_packages import split_packages
 
@@ -336,6 +337,9 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "build_packages": _with_build_stage(build_packages(installed), build_stage_packages),
         "python": {"version": python.value, "reason": python.reason, "source": python.source},
         "incompatible_pins": incompatible_pins(installed) if _modern(python.value) else [],
+        "unbuildable_removals": unbuildable_removals(inventory.get("imported_names", []))
+        if _modern(python.value)
+        else [],
         "companion_bounds": bounds,
         "start_changes": _start_changes(start),
         "processes": [asdict(process) for process in processes],

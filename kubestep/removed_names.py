@@ -9,8 +9,11 @@ for imports without an ImportError fallback (the inventory leaves those out).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from kubestep.build_packages import INCOMPATIBLE
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,8 @@ class Removal:
 
 
 _REMOVALS = (
+    Removal("django.conf.urls.patterns", "django", "1.10"),
+    Removal("django.core.urlresolvers", "django", "2.0"),
     Removal("django.conf.urls.url", "django", "4.0"),
     Removal("django.utils.encoding.force_text", "django", "4.0"),
     Removal("django.utils.encoding.smart_text", "django", "4.0"),
@@ -72,20 +77,42 @@ def removal_caps(imported_names: list[dict[str, Any]]) -> dict[str, dict[str, st
     """{package: {spec, why}}: the lowest cap each package needs for the names the code
     imports; the caller drops those the repo's own specifier settles."""
     caps: dict[str, tuple[tuple[int, ...], dict[str, str]]] = {}
+    for item, removal in _removed(imported_names):
+        release = _release(removal)
+        if removal.package in caps and caps[removal.package][0] <= release:
+            continue
+        caps[removal.package] = (
+            release,
+            {"spec": f"{removal.package}<{removal.release}", "why": _why(item, removal)},
+        )
+    return {package: bound for package, (_, bound) in caps.items()}
+
+
+def unbuildable_removals(imported_names: list[dict[str, Any]]) -> list[str]:
+    """Names the code imports that their package removed before its first release that builds
+    on Python 3.11 (django.conf.urls.patterns: Django 1.10; Django builds from 2.1): no pin
+    serves both, the code must change or the Python must be older."""
+    found = []
+    for item, removal in _removed(imported_names):
+        first = (INCOMPATIBLE.get(removal.package) or (None, ""))[0]
+        if first is not None and _release(removal) <= first:
+            since = ".".join(map(str, first))
+            found.append(f"{_why(item, removal)}, and none before {since} builds on Python 3.11")
+    return found
+
+
+def _removed(imported_names: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], Removal]]:
     for item in imported_names:
         name = str(item.get("value", ""))
         for removal in _REMOVALS:
-            if name != removal.name and not name.startswith(removal.name + "."):
-                continue
-            release = tuple(int(part) for part in removal.release.split("."))
-            if removal.package in caps and caps[removal.package][0] <= release:
-                continue
-            caps[removal.package] = (
-                release,
-                {
-                    "spec": f"{removal.package}<{removal.release}",
-                    "why": f"{item.get('source')} imports {name}, which "
-                    f"{removal.package} {removal.release} removed",
-                },
-            )
-    return {package: bound for package, (_, bound) in caps.items()}
+            if name == removal.name or name.startswith(removal.name + "."):
+                yield item, removal
+
+
+def _release(removal: Removal) -> tuple[int, ...]:
+    return tuple(int(part) for part in removal.release.split("."))
+
+
+def _why(item: dict[str, Any], removal: Removal) -> str:
+    name = item.get("value")
+    return f"{item.get('source')} imports {name}, which {removal.package} {removal.release} removed"

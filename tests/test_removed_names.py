@@ -4,7 +4,10 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
+
 from kubestep.companion_pins import companion_bounds
+from kubestep.errors import StepError
 from kubestep.inventory import collect
 from kubestep.migrate import migrate
 from tests.legacy_repo import GIT_IDENTITY, legacy_copy, write_tree
@@ -150,3 +153,33 @@ def test_a_cap_one_rule_adds_brings_the_caps_of_the_old_releases_it_leaves() -> 
         "click<8",
         "markupsafe<2.1",
     ]
+
+
+def test_a_name_gone_before_any_release_that_builds_on_3_11_stops_step_2(tmp_path: Path) -> None:
+    """django.conf.urls.patterns left in Django 1.10 and Django builds on 3.11 from 2.1: no
+    pin serves the code, so raising Django (the pin stop's advice) would not either."""
+    source = write_tree(
+        tmp_path / "source",
+        {
+            "requirements.txt": "Django==1.8.2\ngunicorn==23.0.0\n",
+            "Procfile": "web: gunicorn site_app.wsgi -b 0.0.0.0:$PORT\n",
+            "manage.py": "import os\n",
+            "site_app/__init__.py": "",
+            "site_app/wsgi.py": "from django.core.wsgi import get_wsgi_application\n\n"
+            "application = get_wsgi_application()\n",
+            "site_app/urls.py": "from django.conf.urls import patterns, include, url\n",
+        },
+    )
+    for name, value in GIT_IDENTITY.items():
+        os.environ.setdefault(name, value)
+    repo = legacy_copy(tmp_path / "site", source)
+    before = sorted(path.name for path in repo.iterdir())
+    with pytest.raises(StepError) as stopped:
+        migrate(repo, "2", out=lambda line: None)
+    assert str(stopped.value).startswith(
+        "the code needs a release older than Python 3.11 runs: site_app/urls.py:1 imports "
+        "django.conf.urls.patterns, which django 1.10 removed, and none before 2.1 builds on "
+        "Python 3.11; port those imports"
+    )
+    assert "\n" not in str(stopped.value)
+    assert sorted(path.name for path in repo.iterdir()) == before

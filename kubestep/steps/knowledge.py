@@ -89,6 +89,14 @@ def require_decisions(changes: list[Change], target: Path, answers: Answers) -> 
             f"the code is Python 2 ({len(files)} files, e.g. {where}): kubestep's images "
             "run Python 3.11; port it first (e.g. with 2to3 or pyupgrade), then rerun"
         )
+    removals = legacy.get("unbuildable_removals", [])
+    if removals:  # before the pins: raising one would not serve this code
+        raise StepError(
+            f"the code needs a release older than Python 3.11 runs: {'; '.join(removals[:2])}; "
+            "port those imports (the package's release notes name what replaced them), or "
+            "answer with `inv migrate ... --set base_image=python:3.9-slim-bookworm` (an older "
+            "Python)"
+        )
     pins = legacy.get("incompatible_pins", [])
     if pins:
         raise StepError(
