@@ -13,7 +13,7 @@ from typing import Any
 from kubestep import decide, decide_processes, probe_paths, writable
 from kubestep.build_packages import build_packages, incompatible_pins
 from kubestep.catalog import CATALOG
-from kubestep.companion_pins import companion_bounds
+from kubestep.companion_pins import companion_bounds, installed_check
 from kubestep.jinja_ext import k8s_slug
 from kubestep.local_env import local_env
 from kubestep.plus_one import recorded_runtime
@@ -341,6 +341,7 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         if _modern(python.value)
         else [],
         "companion_bounds": bounds,
+        "companion_check": installed_check(installed),
         "start_changes": _start_changes(start),
         "processes": [asdict(process) for process in processes],
         "release": asdict(release) if release else {},

@@ -122,3 +122,42 @@ def _decides(spec: str, bound: str) -> bool:
         return True
     lower, below = version_after(spec, ">=?"), version_after(bound, "<=?")
     return lower is not None and below is not None and lower >= below
+
+
+def installed_check(dependencies: list[dict[str, Any]]) -> str:
+    """A one-line program for the venv's python that prints the bound of each companion a rule
+    needs for the versions pip really installed, or nothing.
+
+    The bounds above follow the repo's pins; pip's resolver may still pick an old release the
+    repo never named (Flask-JWT-Extended 3 brings Flask 1.1.4, whose Jinja2 2 breaks on
+    MarkupSafe 2.1): so the build checks what it got and installs those bounds too. Only
+    rules about what the repo installs (a dependency, or a companion of one: Flask brings
+    Jinja2) and companions it leaves open are checked."""
+    runtime = {d.get("name", ""): d for d in dependencies if d.get("scope", "runtime") == "runtime"}
+    reached = set(runtime)
+    while grown := {r.companion for r in RULES if r.package in reached} - reached:
+        reached |= grown
+    rules = sorted(
+        {
+            (rule.package, rule.below, rule.companion, cap)
+            for rule in RULES
+            if rule.below is not None
+            and rule.package in reached
+            and (cap := version_after(rule.bound, "<")) is not None
+            and not (
+                rule.companion in runtime
+                and _decides(runtime[rule.companion].get("spec", ""), rule.bound)
+            )
+        }
+    )
+    if not rules:
+        return ""
+    table = repr(rules).replace("'", '"').replace(" ", "")
+    return (
+        "import importlib.metadata as m,re;"
+        'd={x.metadata["Name"].lower().replace("_","-"):'
+        r'tuple(map(int,re.findall(r"\d+",x.version)[:3])) for x in m.distributions()};'
+        f"R={table};"
+        'print("\\n".join(sorted({c+"<"+".".join(map(str,b)) for p,l,c,b in R '
+        'if p in d and d[p]<l and d.get(c,())>=b})),end="")'
+    )

@@ -1,11 +1,13 @@
 """Old pins keep working when today's resolver would pair them with releases that broke them."""
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from kubestep.companion_pins import companion_bounds
+from kubestep.companion_pins import companion_bounds, installed_check
 from kubestep.migrate import migrate
 from tests.legacy_repo import GIT_IDENTITY, legacy_copy
 
@@ -175,3 +177,45 @@ def test_a_2017_django_stack_names_django_and_pytz() -> None:
     old_asgi = [{"name": "httptools", "spec": "httptools==0.1.1", "source": "r.txt:1"}]
     assert incompatible_pins(old_asgi)[0].endswith("raise it to >=0.5")
     assert found[0].endswith("raise it to >=2.1") and found[1].endswith("raise it to >=2018.4")
+
+
+def fake_site(root: Path, installed: dict[str, str]) -> Path:
+    """A site-packages with only the .dist-info metadata of these distributions."""
+    for name, version in installed.items():
+        info = root / f"{name}-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    return root
+
+
+def run_check(program: str, site: Path) -> str:
+    return subprocess.run(
+        [sys.executable, "-S", "-c", f"import sys; sys.path[:0] = [{str(site)!r}]; {program}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def test_the_build_checks_what_pip_installed_against_the_same_rules(tmp_path: Path) -> None:
+    """Flask-JWT-Extended 3 brings Flask 1.1.4 to a repo that never pinned Flask: the rules
+    hold for that release, so its Jinja2 2 gets MarkupSafe below 2.1."""
+    program = installed_check([dependency("flask", "flask")])
+    old = fake_site(
+        tmp_path / "old",
+        {"Flask": "1.1.4", "Jinja2": "2.11.3", "MarkupSafe": "3.0.2", "Werkzeug": "1.0.1"},
+    )
+    assert run_check(program, old) == "markupsafe<2.1"
+    new = fake_site(tmp_path / "new", {"Flask": "3.1.0", "MarkupSafe": "3.0.2"})
+    assert run_check(program, new) == ""
+    # A companion the repo pins keeps its pin: the check leaves it out.
+    pinned = installed_check(
+        [dependency("flask", "flask"), dependency("MarkupSafe==3.0.2", "markupsafe")]
+    )
+    assert "markupsafe" not in pinned and run_check(pinned, old) == ""
+
+
+def test_a_repo_that_installs_none_of_the_rules_packages_gets_no_check() -> None:
+    assert installed_check([dependency("Django==4.2.16", "django")]) == ""
+    # Flask brings Jinja2: its rule is checked too.
+    assert '("jinja2",(3,0),"markupsafe",(2,1))' in installed_check([dependency("flask", "flask")])

@@ -100,6 +100,7 @@ def test_demo_installs_and_starts_an_engine_then_builds_in_timed_phases(tmp_path
     assert demo.returncode == 1, demo.stdout + demo.stderr
     socket_path = tmp_path / "docker.sock"
     calls = recorded(tmp_path)
+    assert "apt-get update -qq" in calls, "\n".join([*calls, demo.stdout, demo.stderr])
     assert calls[calls.index("apt-get update -qq") + 1].startswith("apt-get install ")
     assert "docker.io debootstrap zstd" in calls[calls.index("apt-get update -qq") + 1]
     assert f"dockerd --host unix://{socket_path}" in calls

@@ -190,3 +190,32 @@ def test_a_server_compiled_against_a_library_of_the_old_box_finds_it_at_start(
         stopped = make(repo, "stop_local", **variables)
     assert stopped.returncode == 0, stopped.stderr
     assert compose_leftovers("xmlhello") == {}
+
+
+def test_an_old_release_the_resolver_picks_gets_its_companion_bounds_at_build(
+    tmp_path: Path, base_image: str, ca_bundle: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Flask is unpinned, yet Flask-JWT-Extended 3 needs Flask below 2: pip picks Flask 1.1.4,
+    # whose Jinja2 2 imports soft_unicode, gone in MarkupSafe 2.1, which pip installs too.
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    source = tmp_path / "source"
+    shutil.copytree(FIXTURE, source)
+    (source / "requirements.txt").write_text(
+        "flask\nflask-jwt-extended==3.25.1\ngunicorn==23.0.0\n"
+    )
+    repo = legacy_copy(tmp_path / "tokens", source)
+    migrate(repo, "3", out=lambda line: None)
+    assert "/tmp/companions.txt" in (repo / "Dockerfile").read_text()
+    port = free_port()
+    variables = {"BASE_IMAGE": base_image, "CA_BUNDLE": ca_bundle or "", "LOCAL_PORT": str(port)}
+    variables["TAG"] = "picked-companions"
+    try:
+        started = make(repo, "run_local", **variables)
+        assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
+        assert "the companions of old releases pip picked: markupsafe<2.1" in started.stdout
+        assert http_get(f"http://127.0.0.1:{port}/") == (200, "hello from greeter")
+    finally:
+        stopped = make(repo, "stop_local", **variables)
+    assert stopped.returncode == 0, stopped.stderr
+    assert compose_leftovers("tokens") == {}
