@@ -166,3 +166,32 @@ def test_a_data_folder_the_repo_keeps_empty_is_written(tmp_path: Path) -> None:
         ("logs", "dir", "logs/.gitkeep:1"),
         ("static/uploads", "dir", "static/uploads/.keep:1"),
     ]
+
+
+def test_asset_bundles_built_on_request_write_the_static_folder_and_the_step_says_so(
+    tmp_path: Path,
+) -> None:
+    # Measured on a real app: Flask-Assets made rank/static/.webassets-cache on the first page
+    # and the read-only root turned that page into a closed connection.
+    source = tmp_path / "source"
+    shutil.copytree(FIXTURES / "flask-procfile", source)
+    (source / "greeter" / "assets.py").write_text(
+        "from flask_assets import Bundle, Environment\n"
+        "css = Bundle('css/site.css', filters='cssmin', output='public/site.css')\n"
+        "assets = Environment()\n"
+    )
+    (source / "greeter" / "static" / "css").mkdir(parents=True)
+    (source / "greeter" / "static" / "css" / "site.css").write_text("body {}\n")
+    assert ("greeter/static", "dir", "greeter/assets.py:1") in written(source)
+    repo = legacy_copy(tmp_path / "greeter", source)
+    lines: list[str] = []
+    migrate(repo, "3", out=lines.append)
+    said = (
+        "the code writes /app/greeter/static (Flask-Assets builds its bundles and .webassets-cache "
+        "there when a page asks"
+    )
+    assert any(said in line for line in lines)
+    assert said in (repo / "README.rst").read_text().replace("\n", " ")
+    # It holds the repo's own files: no tmpfs or volume may hide them.
+    compose = yaml.safe_load((repo / "compose.yaml").read_text())
+    assert "greeter/static" not in str(compose["services"]["app"].get("tmpfs", []))

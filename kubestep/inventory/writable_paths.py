@@ -62,7 +62,7 @@ def read(tree: SourceTree, found: Inventory) -> Inventory:
         module = tree.python(rel)
         if isinstance(module, ast.Module):
             _Module(rel, module, result).run()
-    for item in found_platform_dirs(found):
+    for item in found_platform_dirs(found) + asset_bundles(found, tree.files):
         result.writable_paths.append(item)
     written = {item.path.removeprefix("./") for item in result.writable_paths}
     for item in kept_empty_folders(tree.files):
@@ -85,6 +85,34 @@ def found_platform_dirs(found: Inventory) -> list[WritablePath]:
         if item.value in _PLATFORM_DIRS:
             why = f"{item.value}: its data, config and state directories"
             return [WritablePath(path="$XDG", kind="xdg", source=item.source, why=why)]
+    return []
+
+
+_ASSET_BUILDERS = {
+    "flask_assets": "Flask-Assets",
+    "webassets": "webassets",
+    "django_assets": "django-assets",
+}
+
+
+def asset_bundles(found: Inventory, files: list[str]) -> list[WritablePath]:
+    """webassets (Flask-Assets, django-assets) builds its bundles and its .webassets-cache
+    into the static folder when a page asks for them: the static folder nearest the module
+    that imports it is written at run time."""
+    folders = {rel.rsplit("/", 1)[0] for rel in files if "/" in rel}
+    for item in found.imports:
+        library = _ASSET_BUILDERS.get(item.value)
+        if library is None:
+            continue
+        parts = item.source.rsplit(":", 1)[0].split("/")[:-1]
+        for depth in range(len(parts), -1, -1):
+            static = "/".join([*parts[:depth], "static"])
+            if any(folder == static or folder.startswith(static + "/") for folder in folders):
+                why = (
+                    f"{library} builds its bundles and .webassets-cache there when a page asks; "
+                    "build them into the image and turn its automatic builds off"
+                )
+                return [WritablePath(path=static, kind="dir", source=item.source, why=why)]
     return []
 
 
