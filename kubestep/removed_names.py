@@ -37,6 +37,7 @@ _REMOVALS = (
     Removal("django.db.models.permalink", "django", "2.1"),
     Removal("django.utils.six", "django", "3.0"),
     Removal("django.contrib.staticfiles.templatetags", "django", "3.0"),
+    Removal("django.contrib.admin.templatetags.admin_static", "django", "3.0"),
     Removal("django.shortcuts.render_to_response", "django", "3.0"),
     Removal("django.utils.decorators.available_attrs", "django", "3.0"),
     Removal("django.utils.functional.curry", "django", "3.0"),

@@ -183,3 +183,23 @@ def test_a_name_gone_before_any_release_that_builds_on_3_11_stops_step_2(tmp_pat
     )
     assert "\n" not in str(stopped.value)
     assert sorted(path.name for path in repo.iterdir()) == before
+
+
+def test_a_template_that_loads_a_library_django_removed_caps_django(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "shop/templates/base.html": "<html>\n{% load i18n staticfiles %}\n"
+            "<link href=\"{% static 'site.css' %}\">\n",
+            "shop/templates/admin.html": "{% load admin_static %}{% load static %}\n",
+        },
+    )
+    names = collect(tmp_path).imported_names
+    assert sorted((item.value, item.source) for item in names) == [
+        ("django.contrib.admin.templatetags.admin_static", "shop/templates/admin.html:1"),
+        ("django.contrib.staticfiles.templatetags.staticfiles", "shop/templates/base.html:2"),
+    ]
+    bounds = companion_bounds(
+        [dependency("Django>=2.1", "django")], [asdict(item) for item in names]
+    )
+    assert [b["spec"] for b in bounds] == ["django<3.0"]
