@@ -76,6 +76,11 @@ INCOMPATIBLE: dict[str, tuple[tuple[int, ...] | None, str]] = {
     "werkzeug": ((0, 15), "before 0.15 it imports ABCs from collections, gone in 3.10"),
     "httptools": ((0, 5), "before 0.5 its C code includes longintrepr.h, gone in 3.11"),
     "uvloop": ((0, 17), "before 0.17 its Cython-made C code includes longintrepr.h, gone in 3.11"),
+    # Measured: raising httptools alone left `uvicorn==0.11.8` and `httptools>=0.5` in conflict.
+    "uvicorn": (
+        (0, 12),
+        "before 0.12 it requires httptools 0.1, whose C code cannot build on 3.11",
+    ),
     "flask": ((0, 10), "before 0.10 it is Python 2 only: its setup.py does not run on Python 3"),
     "pytz": ((2018, 4), "before 2018.4 it imports Mapping from collections, gone in 3.10"),
     "django": ((2, 1), "before 2.1 it imports Iterator and Mapping from collections, gone in 3.10"),

@@ -176,6 +176,10 @@ def test_a_2017_django_stack_names_django_and_pytz() -> None:
     # Measured: httptools 0.1.1 fails on `longintrepr.h: No such file or directory`.
     old_asgi = [{"name": "httptools", "spec": "httptools==0.1.1", "source": "r.txt:1"}]
     assert incompatible_pins(old_asgi)[0].endswith("raise it to >=0.5")
+    # uvicorn before 0.12 requires httptools 0.1.*: raising httptools alone cannot resolve.
+    old_server = [{"name": "uvicorn", "spec": "uvicorn==0.11.8", "source": "r.txt:60"}]
+    assert incompatible_pins(old_server)[0].startswith("uvicorn==0.11.8 (r.txt:60): before 0.12")
+    assert incompatible_pins(old_server)[0].endswith("raise it to >=0.12")
     assert found[0].endswith("raise it to >=2.1") and found[1].endswith("raise it to >=2018.4")
 
 
