@@ -7,6 +7,7 @@ import pytest
 from kubestep import decide
 from kubestep.answers import answers_from_inventory
 from kubestep.inventory import collect
+from tests.legacy_repo import write_tree
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inventory"
 
@@ -142,3 +143,30 @@ def test_a_script_that_only_works_on_the_old_box_runs_its_server_line() -> None:
         collect(Path(__file__).parents[1] / "examples" / "legacy-app").to_dict(), 2
     )["legacy"]
     assert example["start_argv"] == ["./run.sh"]  # its venv activation is guarded by a test
+
+
+def test_a_reloading_server_yields_to_the_production_start_of_another_file(
+    tmp_path: Path,
+) -> None:
+    # Measured shape: compose runs `uvicorn --reload` for development, Dockerfile.prod gunicorn.
+    write_tree(
+        tmp_path,
+        {
+            "project/requirements.txt": "fastapi==0.115.0\nuvicorn==0.30.6\ngunicorn==23.0.0\n",
+            "project/app/__init__.py": "",
+            "project/app/main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n",
+            "project/Dockerfile.prod": "FROM python:3.12-slim\nWORKDIR /app\n"
+            "CMD gunicorn --bind 0.0.0.0:$PORT app.main:app -k uvicorn.workers.UvicornWorker\n",
+            "docker-compose.yml": "services:\n  web:\n    build: ./project\n"
+            "    command: uvicorn app.main:app --reload --workers 1 --host 0.0.0.0 --port 8000\n",
+        },
+    )
+    answers = answers_from_inventory(collect(tmp_path).to_dict(), 2, None)
+    start = answers["legacy"]["start"]
+    assert answers["legacy"]["start_argv"][-1].startswith("exec gunicorn --bind 0.0.0.0:$PORT")
+    assert "question" not in start or not start["question"]
+    # Alone, the reloading server is still the start: the only web start the repo names.
+    (tmp_path / "project" / "Dockerfile.prod").unlink()
+    alone = answers_from_inventory(collect(tmp_path).to_dict(), 2, None)["legacy"]
+    assert "uvicorn app.main:app" in alone["run_command"]
+    assert "--reload" not in " ".join(alone["start_argv"])

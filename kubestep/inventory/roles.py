@@ -45,6 +45,9 @@ ORIGIN_RANK = {
 }
 
 _DEV_SERVERS = {"flask", "django-runserver"}
+# A server that restarts on each code change (uvicorn, gunicorn, hypercorn `--reload`) is
+# the development way to run it: a production start elsewhere in the repo is the surer one.
+_RELOADING = re.compile(r"\s--reload\b(?![-=])")
 _WORKER = re.compile(
     r"\bcelery\b.*\bworker\b|\brq\s+worker\b|\brqworker\b|\bdramatiq\b|\bhuey_consumer\b"
     r"|\barq\b|\bmanage\.py\s+(rqworker|celery|qcluster|process_tasks|runworker)\b"
@@ -73,7 +76,8 @@ def classify(
     command = commandline.parse(_jinja_as_shell(line), known)
     named = _NAMED.get(re.sub(r"[-_]?\d+$", "", (name or "").lower()))
     if command is not None:
-        return (DEV if command.server in _DEV_SERVERS else WEB), command
+        dev = command.server in _DEV_SERVERS or _RELOADING.search(line) is not None
+        return (DEV if dev else WEB), command
     if named:
         return named, None
     if _SCHEDULER.search(line):
