@@ -7,6 +7,7 @@ kept in .kubestep/answers.yml) always wins over detection.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -91,6 +92,36 @@ def _runs_one_of(command: str, scripts: set[str]) -> bool:
     return any(script in words for script in scripts)
 
 
+_PYTHON = re.compile(r"^(?:\S*/)?python(?:\d+(?:\.\d+)?)?$")
+
+
+def _running_main_scripts(candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`python ./run.py --port=8000` in a Dockerfile or a supervisor program runs the script
+    whose `__main__` serves (the python-main candidate): the same process, as surely as its own
+    place says, with its own arguments."""
+    mains = {
+        posixpath.normpath(c["command"].split()[-1]): c
+        for c in candidates
+        if c.get("origin") == "python-main" and c.get("role") in roles.STARTABLE
+    }
+    found = []
+    for candidate in candidates:
+        try:
+            words = shlex.split(candidate["command"])
+        except ValueError:
+            words = []
+        main = (
+            mains.get(posixpath.normpath(words[1]))
+            if candidate.get("role") == roles.OTHER and len(words) >= 2 and _PYTHON.match(words[0])
+            else None
+        )
+        if main is not None:
+            served = {key: main[key] for key in ("role", "server", "note") if main.get(key)}
+            candidate = {**candidate, **served}
+        found.append(candidate)
+    return found
+
+
 def start_command(inventory: dict[str, Any], answers: dict[str, Any]) -> Choice | Unsure:
     """The web process's start command: a production server first, the surest place first."""
     if answers.get("start_command"):
@@ -99,7 +130,7 @@ def start_command(inventory: dict[str, Any], answers: dict[str, Any]) -> Choice 
         from kubestep.inventory.plain import to_plain
 
         return Choice(command, "your answer", ".kubestep/answers.yml", to_plain(found))
-    candidates = inventory.get("start_candidates", [])
+    candidates = _running_main_scripts(inventory.get("start_candidates", []))
     startable = [c for c in candidates if c.get("role") in roles.STARTABLE]
     # A raw Jinja/ERB template yields to the same command as config management rendered it.
     startable = [c for c in startable if not _templated(c)] or startable

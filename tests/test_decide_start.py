@@ -170,3 +170,26 @@ def test_a_reloading_server_yields_to_the_production_start_of_another_file(
     alone = answers_from_inventory(collect(tmp_path).to_dict(), 2, None)["legacy"]
     assert "uvicorn app.main:app" in alone["run_command"]
     assert "--reload" not in " ".join(alone["start_argv"])
+
+
+def test_a_command_that_runs_the_serving_main_script_is_that_server_with_its_arguments(
+    tmp_path: Path,
+) -> None:
+    # Measured shape: run.py's __main__ serves; the Dockerfile and a supervisor program run it
+    # with --port, which a start of `python run.py` alone would drop.
+    write_tree(
+        tmp_path,
+        {
+            "requirements.txt": "tornado==6.4.1\n",
+            "base/__init__.py": "def make_app(env):\n    raise NotImplementedError\n",
+            "run.py": "import sys\nfrom base import make_app\n\napp = make_app('dev')\n\n"
+            "if __name__ == '__main__':\n    app.run(int(sys.argv[1].split('=')[1]))\n",
+            "Dockerfile": "FROM python:3.11\nWORKDIR /fund\nCOPY . .\nEXPOSE 8000\n"
+            'CMD ["python", "./run.py", "--port=8000"]\n',
+            "deploy/supervisor/api.ini": "[program:fund-8080]\n"
+            "command=python3 run.py --port=8080\ndirectory=/srv/fund/\n",
+        },
+    )
+    legacy = answers_from_inventory(collect(tmp_path).to_dict(), 2, None)["legacy"]
+    assert legacy["start_argv"] == ["python", "./run.py", "--port=8000"]
+    assert legacy["start"]["source"] == "Dockerfile:5"
