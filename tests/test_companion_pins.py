@@ -180,6 +180,8 @@ def test_a_2017_django_stack_names_django_and_pytz() -> None:
     old_server = [{"name": "uvicorn", "spec": "uvicorn==0.11.8", "source": "r.txt:60"}]
     assert incompatible_pins(old_server)[0].startswith("uvicorn==0.11.8 (r.txt:60): before 0.12")
     assert incompatible_pins(old_server)[0].endswith("raise it to >=0.12")
+    twisted = [{"name": "twisted", "spec": "Twisted==20.3.0", "source": "r.txt:57"}]
+    assert incompatible_pins(twisted)[0].endswith("raise it to >=21.2")
     assert found[0].endswith("raise it to >=2.1") and found[1].endswith("raise it to >=2018.4")
 
 
