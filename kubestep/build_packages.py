@@ -79,7 +79,8 @@ INCOMPATIBLE: dict[str, tuple[tuple[int, ...] | None, str]] = {
     # Measured: Twisted 20.3.0's sdist fails on src/twisted/test/raiser.c; 21.2.0 is py3-none-any.
     "twisted": (
         (21, 2),
-        "before 21.2 it has no pure-Python wheel and its C code includes longintrepr.h, gone in 3.11",
+        "before 21.2 it has no pure-Python wheel and its C code includes longintrepr.h,"
+        " gone in 3.11",
     ),
     # Measured: raising httptools alone left `uvicorn==0.11.8` and `httptools>=0.5` in conflict.
     "uvicorn": (
