@@ -265,7 +265,13 @@ def _start_changes(start: dict[str, Any]) -> list[str]:
 
 
 def _port(inventory: dict[str, Any], start: dict[str, Any], user: dict[str, Any]) -> int:
-    return int(decide.port(inventory, start.get("candidate", {}), user).value)
+    choice = decide.port(inventory, start.get("candidate", {}), user)
+    return int(choice.value) if isinstance(choice, decide.Choice) else 8000  # step 2 asks
+
+
+def _port_question(inventory: dict[str, Any], start: dict[str, Any], user: dict[str, Any]) -> str:
+    choice = decide.port(inventory, start.get("candidate", {}), user)
+    return choice.message() if isinstance(choice, decide.Unsure) else ""
 
 
 def _app_routes(inventory: dict[str, Any]) -> list[dict[str, Any]]:
@@ -320,6 +326,7 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "start_argv": start.get("argv", []),
         "run_command": start.get("command", ""),
         "port": _port(inventory, start, user),
+        "port_question": _port_question(inventory, start, user),
         "requirements": requirements.value,
         "requirements_kind": requirements.reason,
         "requirements_source": requirements.source,

@@ -303,8 +303,11 @@ def process_command(candidate: dict[str, Any]) -> tuple[str, list[str]]:
     return command, notes
 
 
-def port(inventory: dict[str, Any], chosen: dict[str, Any], answers: dict[str, Any]) -> Choice:
-    """The port the web process listens on: the answer, its command, its config, EXPOSE."""
+def port(
+    inventory: dict[str, Any], chosen: dict[str, Any], answers: dict[str, Any]
+) -> Choice | Unsure:
+    """The port the web process listens on: the answer, its command, its config, EXPOSE;
+    kubestep's 8000 only where the command listens on $PORT, else it asks."""
     if answers.get("port"):
         return Choice(int(answers["port"]), "your answer", ".kubestep/answers.yml")
     if chosen.get("port") and not roles.has_default_port(chosen):
@@ -323,7 +326,16 @@ def port(inventory: dict[str, Any], chosen: dict[str, Any], answers: dict[str, A
     if chosen.get("port"):
         note = chosen.get("port_note") or "its server's default"
         return Choice(int(chosen["port"]), note, chosen["source"])
+    if chosen and not _READS_PORT.search(container_command(chosen)):
+        return Unsure(
+            "port",
+            f"nothing in the repo says which port `{chosen['command']}` listens on",
+            [],
+        )
     return Choice(8000, "no port named anywhere: kubestep's default, set as $PORT", "kubestep")
+
+
+_READS_PORT = re.compile(r"\$\{?PORT\b")
 
 
 _PRODUCTION_REQUIREMENTS = ("prod", "production", "base", "common", "main", "deploy", "runtime")

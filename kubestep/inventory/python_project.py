@@ -94,18 +94,46 @@ def _normal_path(path: str) -> str:
 def _parse_setup_py(rel: str, text: str) -> Inventory:
     found = Inventory()
     module = ast.parse(text, filename=rel)
+    lists = _module_lists(module)
     for node in ast.walk(module):
         if not (isinstance(node, ast.Call) and "setup" in _called(node)):
             continue
         for keyword in node.keywords:
             if keyword.arg == "install_requires":
-                _add_literal_specs(found, rel, keyword.value, "runtime")
+                _add_literal_specs(found, rel, _resolved(keyword.value, lists), "runtime")
             elif keyword.arg == "extras_require" and isinstance(keyword.value, ast.Dict):
                 for value in keyword.value.values:
-                    _add_literal_specs(found, rel, value, "dev")
+                    _add_literal_specs(found, rel, _resolved(value, lists), "dev")
             elif keyword.arg == "python_requires" and isinstance(keyword.value, ast.Constant):
                 found.python_version = _version_fact(str(keyword.value.value), rel, node.lineno)
     return found
+
+
+def _module_lists(module: ast.Module) -> dict[str, ast.expr]:
+    """`requires = [...]` at the top of setup.py, bound once: what `install_requires=requires`
+    names (the scaffold shape of Pyramid and many older projects)."""
+    bound: dict[str, list[ast.expr]] = {}
+    for statement in module.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            if isinstance(target, ast.Name):
+                bound.setdefault(target.id, []).append(statement.value)
+    return {name: values[0] for name, values in bound.items() if len(values) == 1}
+
+
+def _resolved(node: ast.expr, lists: dict[str, ast.expr], depth: int = 0) -> ast.expr:
+    """A name bound to a literal list, or `a + b` of such, as one literal list; else node."""
+    if depth > 5:
+        return node
+    if isinstance(node, ast.Name) and node.id in lists:
+        return _resolved(lists[node.id], lists, depth + 1)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left = _resolved(node.left, lists, depth + 1)
+        right = _resolved(node.right, lists, depth + 1)
+        if isinstance(left, ast.List | ast.Tuple) and isinstance(right, ast.List | ast.Tuple):
+            joined = ast.List(elts=[*left.elts, *right.elts], ctx=ast.Load())
+            return ast.copy_location(joined, node)
+    return node
 
 
 def _called(node: ast.Call) -> tuple[str | None, str | None]:

@@ -115,6 +115,8 @@ def require_decisions(changes: list[Change], target: Path, answers: Answers) -> 
                 "with `inv migrate ... --set start_command='...'`"
             )
         raise StepError(question or "kubestep cannot decide start_command")
+    if legacy.get("port_question"):
+        raise StepError(legacy["port_question"])
     changes = note_ignored_runtime_files(changes, target, answers)
     return adopt_dockerfile(changes, target, answers)
 
