@@ -163,7 +163,10 @@ def test_a_reloading_server_yields_to_the_production_start_of_another_file(
     )
     answers = answers_from_inventory(collect(tmp_path).to_dict(), 2, None)
     start = answers["legacy"]["start"]
-    assert answers["legacy"]["start_argv"][-1].startswith("exec gunicorn --bind 0.0.0.0:$PORT")
+    # It runs in project/, the folder Dockerfile.prod is built from (its code is there).
+    assert answers["legacy"]["start_argv"][-1].startswith(
+        "cd project && exec gunicorn --bind 0.0.0.0:$PORT"
+    )
     assert "question" not in start or not start["question"]
     # Alone, the reloading server is still the start: the only web start the repo names.
     (tmp_path / "project" / "Dockerfile.prod").unlink()
@@ -193,3 +196,17 @@ def test_a_command_that_runs_the_serving_main_script_is_that_server_with_its_arg
     legacy = answers_from_inventory(collect(tmp_path).to_dict(), 2, None)["legacy"]
     assert legacy["start_argv"] == ["python", "./run.py", "--port=8000"]
     assert legacy["start"]["source"] == "Dockerfile:5"
+
+
+def test_a_dockerfile_beside_no_code_is_not_taken_for_its_build_context(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "requirements.txt": "gunicorn==23.0.0\nflask==3.1.0\n",
+            "web.py": "from flask import Flask\n\napp = Flask(__name__)\n",
+            "docker/Dockerfile": "FROM python:3.11\nCOPY . /app\nWORKDIR /app\n"
+            'CMD ["gunicorn", "--bind", "0.0.0.0:8000", "web:app"]\n',
+        },
+    )
+    legacy = answers_from_inventory(collect(tmp_path).to_dict(), 2, None)["legacy"]
+    assert legacy["start_argv"] == ["gunicorn", "--bind", "0.0.0.0:8000", "web:app"]

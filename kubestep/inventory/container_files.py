@@ -45,8 +45,24 @@ def is_compose_file(rel: str) -> bool:
 def read(tree: SourceTree, found: Inventory) -> Inventory:
     result = Inventory()
     result.merge(tree.per_file([rel for rel in tree.files if is_dockerfile(rel)], parse_dockerfile))
+    for candidate in result.start_candidates:
+        candidate.workdir = _dockerfile_context(candidate.source.rsplit(":", 1)[0], tree.files)
     result.merge(tree.per_file([rel for rel in tree.files if is_compose_file(rel)], parse_compose))
     return result
+
+
+_PROJECT_FILES = re.compile(r"(requirements[^/]*\.txt|pyproject\.toml|setup\.py|manage\.py)$")
+
+
+def _dockerfile_context(rel: str, files: list[str]) -> str | None:
+    """A Dockerfile in a folder that holds the code (`project/Dockerfile.prod` beside
+    project/requirements.txt) is built from that folder: its CMD runs there. One beside no
+    code (`docker/Dockerfile`) is built from elsewhere, which it does not say."""
+    folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+    if not folder:
+        return None
+    inside = [f.removeprefix(folder + "/") for f in files if f.startswith(folder + "/")]
+    return folder if any(_PROJECT_FILES.match(name) for name in inside if "/" not in name) else None
 
 
 def instructions(text: str) -> list[tuple[int, str, str]]:
