@@ -225,3 +225,19 @@ def test_a_framework_signing_key_without_default_gets_a_local_only_value() -> No
         "DJANGO_KEY_SECRET": "local-only-django-key-secret",
         "API_SECRET": None,  # the code copes without it
     }
+
+
+def test_the_platforms_own_variables_are_not_the_apps_configuration(tmp_path: Path) -> None:
+    # Measured: a desktop-era helper read USER, APPDATA and PATH; local.env then set
+    # PATH=REQUIRED-set-PATH-..., which would have broken every command in the container.
+    (tmp_path / "paths.py").write_text(
+        "import os, sys\n"
+        "if sys.platform == 'win32':\n"
+        "    d = os.environ['APPDATA']\n"
+        "else:\n"
+        "    d = os.path.expanduser('~' + os.environ['USER'])\n"
+        "SEARCH = os.environ['PATH'].split(os.pathsep)\n"
+        "DB = os.environ['BAUBLE_DB_URL']\n"
+    )
+    found = {e.name: (e.default, e.required) for e in collect(tmp_path).config.env_vars}
+    assert found == {"BAUBLE_DB_URL": (None, True)}

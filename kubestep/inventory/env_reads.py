@@ -25,9 +25,26 @@ def is_test_file(rel: str) -> bool:
     )
 
 
+# Set by the system, the shell or the login, not by the app's operators: code that reads
+# them (`os.environ['USER']`, `os.environ['APPDATA']` on Windows) is not asking to be
+# configured, and a local.env line `PATH=...` would break the container.
+PLATFORM_VARIABLES = frozenset(
+    {
+        "PATH", "HOME", "USER", "USERNAME", "LOGNAME", "SHELL", "PWD", "OLDPWD", "TERM",
+        "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TMPDIR", "TMP", "TEMP", "HOSTNAME",
+        "DISPLAY", "EDITOR", "VISUAL", "PAGER", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME",
+        "APPDATA", "LOCALAPPDATA", "USERPROFILE", "HOMEDRIVE", "HOMEPATH", "PROGRAMFILES",
+        "SYSTEMROOT", "WINDIR", "COMSPEC", "PATHEXT", "COMPUTERNAME", "SUDO_USER",
+    }
+)  # fmt: skip
+
+
 def merge_env_var(known: list[EnvVar], variable: EnvVar) -> None:
     """One entry per name: a read with a default gives it; a read that requires it wins over
-    one that copes without it only while no read gives a default."""
+    one that copes without it only while no read gives a default. The platform's own
+    variables are not the app's configuration and are left out."""
+    if variable.name in PLATFORM_VARIABLES:
+        return
     same = next((item for item in known if item.name == variable.name), None)
     if same is None:
         known.append(variable)
