@@ -151,9 +151,25 @@ def admits(spec: str, minimum: tuple[int, ...]) -> bool:
 
 def server_requirements(kind: str, inventory: dict[str, Any]) -> list[str]:
     """What the image installs beside the app's own requirements to serve it under gunicorn."""
+    specs = _dependency_specs(inventory)
+    gunicorn = specs.get("gunicorn")
+    if gunicorn is not None and not admits(gunicorn, (20, 1)):
+        # Measured: the image's `gunicorn>=20.1` and a repo's gunicorn==20.0.4 do not resolve.
+        source = next(
+            (
+                d.get("source")
+                for d in inventory.get("dependencies", [])
+                if d.get("name") == "gunicorn"
+            ),
+            "the requirements",
+        )
+        raise StepError(
+            f"step +1: the app pins {gunicorn} ({source}): the runtime starts "
+            "`kubestep_app:create_application()`, an app factory call gunicorn reads from 20.1; "
+            "raise it to >=20.1, commit, and run the step again"
+        )
     if kind != "asgi":
         return []
-    specs = _dependency_specs(inventory)
     uvicorn = specs.get("uvicorn")
     if uvicorn is not None and not admits(uvicorn, (0, 15)):
         raise StepError(

@@ -170,6 +170,21 @@ def test_a_uvicorn_older_than_any_worker_stops_with_one_line() -> None:
         server_requirements("asgi", inventory_with("uvicorn==0.13.4"))
 
 
+def test_a_gunicorn_older_than_the_runtime_reads_stops_with_one_line_naming_the_pin() -> None:
+    # Measured: the image's gunicorn>=20.1 and the repo's gunicorn==20.0.4 did not resolve.
+    found = inventory_with("gunicorn==20.0.4", "django==3.2.25")
+    found["dependencies"][0]["source"] = "requirements.txt:24"
+    for kind in ("wsgi", "asgi"):
+        with pytest.raises(StepError) as stopped:
+            server_requirements(kind, found)
+        assert str(stopped.value).startswith(
+            "step +1: the app pins gunicorn==20.0.4 (requirements.txt:24): the runtime starts"
+        )
+        assert str(stopped.value).endswith("raise it to >=20.1, commit, and run the step again")
+    assert server_requirements("wsgi", inventory_with("gunicorn==20.1.0")) == []
+    assert server_requirements("wsgi", inventory_with("gunicorn")) == []
+
+
 def django_project(root: Path, web: str) -> Path:
     """A Django project with both entry modules, started by the Procfile line web."""
     (root / "mysite").mkdir(parents=True)
