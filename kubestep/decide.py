@@ -326,6 +326,9 @@ def port(
     if chosen.get("port"):
         note = chosen.get("port_note") or "its server's default"
         return Choice(int(chosen["port"]), note, chosen["source"])
+    named = _PORT_OPTION.search(chosen.get("command", ""))
+    if named:  # `python ./run.py --port=8000`: a script's own option says it
+        return Choice(int(named.group(1)), "its start command's --port", chosen["source"])
     if chosen and not _READS_PORT.search(container_command(chosen)):
         return Unsure(
             "port",
@@ -336,6 +339,7 @@ def port(
 
 
 _READS_PORT = re.compile(r"\$\{?PORT\b")
+_PORT_OPTION = re.compile(r"(?:^|\s)--port[= ]['\"]?(\d{2,5})\b")
 
 
 _PRODUCTION_REQUIREMENTS = ("prod", "production", "base", "common", "main", "deploy", "runtime")

@@ -187,7 +187,7 @@ def test_a_command_that_runs_the_serving_main_script_is_that_server_with_its_arg
             "base/__init__.py": "def make_app(env):\n    raise NotImplementedError\n",
             "run.py": "import sys\nfrom base import make_app\n\napp = make_app('dev')\n\n"
             "if __name__ == '__main__':\n    app.run(int(sys.argv[1].split('=')[1]))\n",
-            "Dockerfile": "FROM python:3.11\nWORKDIR /fund\nCOPY . .\nEXPOSE 8000\n"
+            "Dockerfile": "FROM python:3.11\nWORKDIR /fund\nCOPY . .\nEXPOSE 80 8000\n"
             'CMD ["python", "./run.py", "--port=8000"]\n',
             "deploy/supervisor/api.ini": "[program:fund-8080]\n"
             "command=python3 run.py --port=8080\ndirectory=/srv/fund/\n",
@@ -196,6 +196,8 @@ def test_a_command_that_runs_the_serving_main_script_is_that_server_with_its_arg
     legacy = answers_from_inventory(collect(tmp_path).to_dict(), 2, None)["legacy"]
     assert legacy["start_argv"] == ["python", "./run.py", "--port=8000"]
     assert legacy["start"]["source"] == "Dockerfile:5"
+    # The script's own --port names the port, although the Dockerfile exposes two.
+    assert answers_from_inventory(collect(tmp_path).to_dict(), 2, None)["port"] == 8000
 
 
 def test_a_dockerfile_beside_no_code_is_not_taken_for_its_build_context(tmp_path: Path) -> None:
