@@ -76,6 +76,12 @@ INCOMPATIBLE: dict[str, tuple[tuple[int, ...] | None, str]] = {
     "werkzeug": ((0, 15), "before 0.15 it imports ABCs from collections, gone in 3.10"),
     "httptools": ((0, 5), "before 0.5 its C code includes longintrepr.h, gone in 3.11"),
     "uvloop": ((0, 17), "before 0.17 its Cython-made C code includes longintrepr.h, gone in 3.11"),
+    # Measured: aiohttp 2.0.5 built, then its helpers.py failed to parse (`asyncio.async`).
+    "aiohttp": (
+        (3, 8, 3),
+        "before 3.8.3 it has no Python 3.11 wheel, and 2.x does not even parse since 3.7"
+        " (asyncio.async)",
+    ),
     # Measured: Twisted 20.3.0's sdist fails on src/twisted/test/raiser.c; 21.2.0 is py3-none-any.
     "twisted": (
         (21, 2),

@@ -182,6 +182,8 @@ def test_a_2017_django_stack_names_django_and_pytz() -> None:
     assert incompatible_pins(old_server)[0].endswith("raise it to >=0.12")
     twisted = [{"name": "twisted", "spec": "Twisted==20.3.0", "source": "r.txt:57"}]
     assert incompatible_pins(twisted)[0].endswith("raise it to >=21.2")
+    aiohttp = [{"name": "aiohttp", "spec": "aiohttp==2.0.5", "source": "r.txt:1"}]
+    assert incompatible_pins(aiohttp)[0].endswith("raise it to >=3.8.3")
     assert found[0].endswith("raise it to >=2.1") and found[1].endswith("raise it to >=2018.4")
 
 
