@@ -46,6 +46,7 @@ def interface(
     server = candidate.get("server") or ""
     names = _dependency_specs(inventory)
     source = candidate.get("source", "the start command")
+    _refuse_own_event_loops(candidate, inventory, source)
     if server == "django-runserver" and "channels" in names:
         return "asgi", f"runserver with channels installed serves ASGI ({source})"
     if server.startswith("uvicorn") or candidate.get("kind") == "asgi":
@@ -63,6 +64,32 @@ def interface(
         "step +1 cannot tell whether the app is WSGI or ASGI: answer with "
         "`--set start_command='gunicorn MODULE:APP'` (WSGI) or "
         "`--set start_command='uvicorn MODULE:APP'` (ASGI)"
+    )
+
+
+_WORKER_CLASS = re.compile(r"(?:-k|--worker-class)[ =]['\"]?([\w.]+)")
+# Servers of their own, neither WSGI nor ASGI.
+_OWN_LOOPS = {"aiohttp": "an aiohttp app", "tornado": "a Tornado app"}
+
+
+def _refuse_own_event_loops(
+    candidate: dict[str, Any], inventory: dict[str, Any], source: str
+) -> None:
+    """aiohttp and Tornado apps speak neither WSGI nor ASGI (gunicorn runs them through their
+    own worker class): wrapping one as WSGI would start a server that cannot serve it."""
+    worker = _WORKER_CLASS.search(candidate.get("command", ""))
+    imported = {str(item.get("value")) for item in inventory.get("imports", [])}
+    kind = next((name for name in _OWN_LOOPS if worker and name in worker.group(1)), None)
+    framework = (inventory.get("framework") or {}).get("value")
+    if kind is None and not framework and not worker:  # `python run.py` of a Tornado app
+        kind = next((name for name in _OWN_LOOPS if name in imported), None)
+    if kind is None:
+        return
+    how = f"gunicorn's worker class {worker.group(1)}" if worker else f"{kind}'s own server"
+    raise StepError(
+        f"step +1: the app runs under {how} ({source}), {_OWN_LOOPS[kind]}, neither WSGI nor ASGI, "
+        "which kubestep's runtime wraps: serve /health, /ready and /metrics from the app "
+        "itself (steps 1-4 stand without +1)"
     )
 
 

@@ -272,3 +272,27 @@ def test_an_app_factory_the_procfile_quotes_is_called(tmp_path: Path) -> None:
         module = compile(settings, "kubestep_gunicorn.py", "exec")
     docstring = module.co_consts[0]
     assert r"gunicorn rank.app:create_app\(\) -b 0.0.0.0:$PORT -w 3" in docstring
+
+
+def test_an_aiohttp_or_tornado_app_stops_plus_one_naming_its_own_server() -> None:
+    # Measured: gunicorn --worker-class aiohttp.worker.GunicornWebWorker was wrapped as WSGI.
+    aiohttp = {
+        "command": "gunicorn wsgi:app --bind 0.0.0.0:8080 "
+        "--worker-class aiohttp.worker.GunicornWebWorker",
+        "server": "gunicorn",
+        "kind": "wsgi",
+        "source": "README.md:12",
+    }
+    with pytest.raises(StepError) as stopped:
+        interface(aiohttp, inventory_with("aiohttp==3.9.5"), None)
+    assert str(stopped.value).startswith(
+        "step +1: the app runs under gunicorn's worker class aiohttp.worker.GunicornWebWorker "
+        "(README.md:12), an aiohttp app, neither WSGI nor ASGI"
+    )
+    tornado = {"command": "python ./run.py --port=8000", "server": "app.run", "source": "x:1"}
+    found = {**inventory_with("tornado==6.4.1"), "imports": [{"value": "tornado"}]}
+    with pytest.raises(StepError, match=r"runs under tornado's own server \(x:1\)"):
+        interface(tornado, found, None)
+    # A Flask app that happens to import tornado is still Flask's.
+    flask = {**found, "framework": {"value": "flask"}}
+    assert interface(tornado, flask, None)[0] == "wsgi"
