@@ -92,7 +92,7 @@ def require_decisions(changes: list[Change], target: Path, answers: Answers) -> 
     removals = legacy.get("unbuildable_removals", [])
     if removals:  # before the pins: raising one would not serve this code
         raise StepError(
-            f"the code needs a release older than Python 3.11 runs: {'; '.join(removals[:2])}; "
+            f"the code needs a release older than Python 3.11 runs: {'; '.join(removals)}; "
             "port those imports (the package's release notes name what replaced them), or "
             "answer with `inv migrate ... --set base_image=python:3.9-slim-bookworm` (an older "
             "Python)"
@@ -100,7 +100,7 @@ def require_decisions(changes: list[Change], target: Path, answers: Answers) -> 
     pins = legacy.get("incompatible_pins", [])
     if pins:
         raise StepError(
-            f"the requirements pin {'; '.join(pins[:2])}: kubestep's image runs Python 3.11, "
+            f"the requirements pin {'; '.join(pins)}: kubestep's image runs Python 3.11, "
             "so the build would fail; change the pin, or answer with `inv migrate ... --set "
             "base_image=python:3.9-slim-bookworm` (an older Python) or `--set "
             "requirements=FILE` (a file whose pins build)"
