@@ -213,8 +213,23 @@ def test_an_old_release_the_resolver_picks_gets_its_companion_bounds_at_build(
     try:
         started = make(repo, "run_local", **variables)
         assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
-        assert "the companions of old releases pip picked: markupsafe<2.1" in started.stdout
         assert http_get(f"http://127.0.0.1:{port}/") == (200, "hello from greeter")
+        container = docker(
+            "ps",
+            "-q",
+            "--filter",
+            "label=com.docker.compose.project=tokens",
+            "--filter",
+            "label=com.docker.compose.service=app",
+        )
+        versions = docker(
+            "exec",
+            container,
+            "/opt/venv/bin/python",
+            "-c",
+            "import importlib.metadata as m; print(m.version('flask'), m.version('markupsafe'))",
+        ).split()
+        assert versions[0].startswith("1.") and versions[1].startswith("2.0"), versions
     finally:
         stopped = make(repo, "stop_local", **variables)
     assert stopped.returncode == 0, stopped.stderr
