@@ -264,14 +264,14 @@ def _start_changes(start: dict[str, Any]) -> list[str]:
     return [*decide.changes(start["candidate"]), *(n for n in split.notes if " moved from " in n)]
 
 
-def _port(inventory: dict[str, Any], start: dict[str, Any], user: dict[str, Any]) -> int:
+def _port(
+    inventory: dict[str, Any], start: dict[str, Any], user: dict[str, Any]
+) -> tuple[int, str]:
+    """(port, question): the question when kubestep cannot tell, which step 2 asks."""
     choice = decide.port(inventory, start.get("candidate", {}), user)
-    return int(choice.value) if isinstance(choice, decide.Choice) else 8000  # step 2 asks
-
-
-def _port_question(inventory: dict[str, Any], start: dict[str, Any], user: dict[str, Any]) -> str:
-    choice = decide.port(inventory, start.get("candidate", {}), user)
-    return choice.message() if isinstance(choice, decide.Unsure) else ""
+    if isinstance(choice, decide.Unsure):
+        return 8000, choice.message()
+    return int(choice.value), ""
 
 
 def _app_routes(inventory: dict[str, Any]) -> list[dict[str, Any]]:
@@ -312,6 +312,7 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
     notes += package_notes
     installed += [server] if server else []
     bounds = companion_bounds(installed, inventory.get("imported_names", []))
+    port, port_question = _port(inventory, start, user)
     notes += [f"the image also installs {bound['spec']}: {bound['why']}" for bound in bounds]
     python = decide.python_version(inventory)
     processes, release, process_notes = _processes(inventory, user, start, services)
@@ -325,8 +326,8 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "start": {key: value for key, value in start.items() if key not in ("candidate", "split")},
         "start_argv": start.get("argv", []),
         "run_command": start.get("command", ""),
-        "port": _port(inventory, start, user),
-        "port_question": _port_question(inventory, start, user),
+        "port": port,
+        "port_question": port_question,
         "requirements": requirements.value,
         "requirements_kind": requirements.reason,
         "requirements_source": requirements.source,

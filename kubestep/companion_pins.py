@@ -62,7 +62,7 @@ def companion_bounds(
 ) -> list[dict[str, str]]:
     """[{spec, why}]: one bound per package that the code's imports or an old pin need and
     the repo leaves open."""
-    runtime = {d.get("name", ""): d for d in dependencies if d.get("scope", "runtime") == "runtime"}
+    runtime = _runtime(dependencies)
     bounds = {
         package: cap
         for package, cap in removal_caps(list(imported_names)).items()
@@ -72,6 +72,10 @@ def companion_bounds(
     while _apply_rules(runtime, bounds):
         pass  # a cap a rule adds (Flask-Script's Flask<2) may bring the old package's own
     return list(bounds.values())
+
+
+def _runtime(dependencies: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {d.get("name", ""): d for d in dependencies if d.get("scope", "runtime") == "runtime"}
 
 
 def _apply_rules(runtime: dict[str, dict[str, Any]], bounds: dict[str, dict[str, str]]) -> bool:
@@ -133,7 +137,7 @@ def installed_check(dependencies: list[dict[str, Any]]) -> str:
     MarkupSafe 2.1): so the build checks what it got and installs those bounds too. Only
     rules about what the repo installs (a dependency, or a companion of one: Flask brings
     Jinja2) and companions it leaves open are checked."""
-    runtime = {d.get("name", ""): d for d in dependencies if d.get("scope", "runtime") == "runtime"}
+    runtime = _runtime(dependencies)
     reached = set(runtime)
     while grown := {r.companion for r in RULES if r.package in reached} - reached:
         reached |= grown
