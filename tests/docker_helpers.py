@@ -133,6 +133,18 @@ def local_run_variables(
     }
 
 
+def compose_container(project: str, service: str = "app") -> str:
+    """The id of the running container of a compose project's service."""
+    return docker(
+        "ps",
+        "-q",
+        "--filter",
+        f"label=com.docker.compose.project={project}",
+        "--filter",
+        f"label=com.docker.compose.service={service}",
+    )
+
+
 def compose_logs(repo: Path, service: str = "app") -> str:
     """What a compose service of repo logged so far."""
     return subprocess.run(

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from kubestep.migrate import migrate
-from tests.docker_helpers import compose_leftovers, docker, free_port, http_get, wait_for_status
+from tests.docker_helpers import (
+    compose_container,
+    compose_leftovers,
+    docker,
+    free_port,
+    http_get,
+    local_run_variables,
+    wait_for_status,
+)
 from tests.legacy_repo import GIT_IDENTITY, legacy_copy
 from tests.render import make
 
@@ -28,20 +36,12 @@ def test_a_procfile_shell_line_builds_serves_and_stops_on_sigterm(
     dockerfile = (repo / "Dockerfile").read_text()
     assert '"/bin/sh", "-c", "python -c \\"import greeter\\" && exec gunicorn' in dockerfile
     port = free_port()
-    variables = {"BASE_IMAGE": base_image, "CA_BUNDLE": ca_bundle or "", "LOCAL_PORT": str(port)}
-    variables["TAG"] = "real-shapes"
+    variables = local_run_variables(base_image, ca_bundle, port, "real-shapes")
     try:
         started = make(repo, "run_local", **variables)
         assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
         assert http_get(f"http://127.0.0.1:{port}/") == (200, "hello from greeter")
-        container = docker(
-            "ps",
-            "-q",
-            "--filter",
-            "label=com.docker.compose.project=greeter",
-            "--filter",
-            "label=com.docker.compose.service=app",
-        )
+        container = compose_container("greeter")
         begun = time.monotonic()
         subprocess.run(
             ["docker", "stop", "--time", "20", container], check=True, capture_output=True
@@ -65,8 +65,7 @@ def test_run_local_that_fails_says_why(
     )
     repo = legacy_copy(tmp_path / "greeter", source)
     migrate(repo, "3", out=lambda line: None)
-    variables = {"BASE_IMAGE": base_image, "CA_BUNDLE": ca_bundle or ""}
-    variables |= {"LOCAL_PORT": str(free_port()), "TAG": "real-shapes-broken"}
+    variables = local_run_variables(base_image, ca_bundle, free_port(), "real-shapes-broken")
     try:
         started = make(repo, "run_local", **variables)
         assert started.returncode != 0
@@ -91,22 +90,14 @@ def test_an_app_that_writes_logs_and_sqlite_beside_its_code_runs_on_a_read_only_
     repo = legacy_copy(tmp_path / "tally", FIXTURE.parent / "writes-files")
     migrate(repo, "3", out=lambda line: None)
     port = free_port()
-    variables = {"BASE_IMAGE": base_image, "CA_BUNDLE": ca_bundle or "", "LOCAL_PORT": str(port)}
-    variables["TAG"] = "real-shapes-writes"
+    variables = local_run_variables(base_image, ca_bundle, port, "real-shapes-writes")
     try:
         started = make(repo, "run_local", **variables)
         assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
         # Each GET (the healthcheck's too) adds a row to the SQLite file beside the code.
         first, second = hits(port), hits(port)
         assert second > first >= 1
-        container = docker(
-            "ps",
-            "-q",
-            "--filter",
-            "label=com.docker.compose.project=tally",
-            "--filter",
-            "label=com.docker.compose.service=app",
-        )
+        container = compose_container("tally")
         assert f"hit number {second}" in docker("exec", container, "cat", "/app/logs/tally.log")
         # The code stays read-only: only the paths the app writes are writable.
         refused = subprocess.run(
@@ -132,8 +123,7 @@ def test_a_server_the_old_box_had_outside_the_app_is_installed_and_serves(
     repo = legacy_copy(tmp_path / "hello", fixture)
     migrate(repo, "3", out=lambda line: None)
     port = free_port()
-    variables = {"BASE_IMAGE": base_image, "CA_BUNDLE": ca_bundle or "", "LOCAL_PORT": str(port)}
-    variables["TAG"] = "system-server"
+    variables = local_run_variables(base_image, ca_bundle, port, "system-server")
     try:
         started = make(repo, "run_local", **variables)
         assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
@@ -170,20 +160,12 @@ def test_a_server_compiled_against_a_library_of_the_old_box_finds_it_at_start(
     dockerfile = (repo / "Dockerfile").read_text()
     assert "uwsgi==2.0.28" in dockerfile and "libxml2-dev" in dockerfile
     port = free_port()
-    variables = {"BASE_IMAGE": base_image, "CA_BUNDLE": ca_bundle or "", "LOCAL_PORT": str(port)}
-    variables["TAG"] = "shared-libraries"
+    variables = local_run_variables(base_image, ca_bundle, port, "shared-libraries")
     try:
         started = make(repo, "run_local", **variables)
         assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
         assert http_get(f"http://127.0.0.1:{port}/") == (200, "hello\n")
-        container = docker(
-            "ps",
-            "-q",
-            "--filter",
-            "label=com.docker.compose.project=xmlhello",
-            "--filter",
-            "label=com.docker.compose.service=app",
-        )
+        container = compose_container("xmlhello")
         linked = docker("exec", container, "ldd", "/opt/venv/bin/uwsgi")
         assert "libxml2.so" in linked and "not found" not in linked
     finally:
@@ -208,20 +190,12 @@ def test_an_old_release_the_resolver_picks_gets_its_companion_bounds_at_build(
     migrate(repo, "3", out=lambda line: None)
     assert "/tmp/companions.txt" in (repo / "Dockerfile").read_text()
     port = free_port()
-    variables = {"BASE_IMAGE": base_image, "CA_BUNDLE": ca_bundle or "", "LOCAL_PORT": str(port)}
-    variables["TAG"] = "picked-companions"
+    variables = local_run_variables(base_image, ca_bundle, port, "picked-companions")
     try:
         started = make(repo, "run_local", **variables)
         assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
         assert http_get(f"http://127.0.0.1:{port}/") == (200, "hello from greeter")
-        container = docker(
-            "ps",
-            "-q",
-            "--filter",
-            "label=com.docker.compose.project=tokens",
-            "--filter",
-            "label=com.docker.compose.service=app",
-        )
+        container = compose_container("tokens")
         versions = docker(
             "exec",
             container,
