@@ -19,6 +19,16 @@ def dependency(spec: str, name: str, scope: str = "runtime") -> dict[str, str]:
     return {"name": name, "spec": spec, "source": "requirements.txt:1", "scope": scope}
 
 
+def greeter_requiring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, requirements: str) -> Path:
+    """The Procfile greeter fixture, as a legacy repo, with these requirements."""
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    source = tmp_path / "source"
+    shutil.copytree(FIXTURES / "flask-procfile", source)
+    (source / "requirements.txt").write_text(requirements)
+    return legacy_copy(tmp_path / "greeter", source)
+
+
 def test_flask_2_0_gets_a_werkzeug_below_3() -> None:
     bounds = companion_bounds([dependency("Flask==2.0.3", "flask")])
     assert [b["spec"] for b in bounds] == ["werkzeug<3"]
@@ -61,12 +71,7 @@ def test_recent_or_unpinned_or_dev_only_pins_need_nothing() -> None:
 def test_the_dockerfile_installs_the_bound_and_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in GIT_IDENTITY.items():
-        monkeypatch.setenv(name, value)
-    source = tmp_path / "source"
-    shutil.copytree(FIXTURES / "flask-procfile", source)
-    (source / "requirements.txt").write_text("flask==2.0.3\ngunicorn==23.0.0\n")
-    repo = legacy_copy(tmp_path / "greeter", source)
+    repo = greeter_requiring(tmp_path, monkeypatch, "flask==2.0.3\ngunicorn==23.0.0\n")
     lines: list[str] = []
     migrate(repo, "2", out=lines.append)
     dockerfile = (repo / "Dockerfile").read_text()
@@ -234,14 +239,11 @@ def test_the_pin_stop_names_every_pin_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Measured: a 2017 stack with seven old pins took a user four rounds of two.
-    for name, value in GIT_IDENTITY.items():
-        monkeypatch.setenv(name, value)
-    source = tmp_path / "source"
-    shutil.copytree(FIXTURES / "flask-procfile", source)
-    (source / "requirements.txt").write_text(
-        "flask==2.0.3\ngunicorn==19.7.1\npsycopg2==2.7.1\nPyYAML==3.12\nSQLAlchemy==1.1.8\n"
+    repo = greeter_requiring(
+        tmp_path,
+        monkeypatch,
+        "flask==2.0.3\ngunicorn==19.7.1\npsycopg2==2.7.1\nPyYAML==3.12\nSQLAlchemy==1.1.8\n",
     )
-    repo = legacy_copy(tmp_path / "greeter", source)
     with pytest.raises(StepError) as stopped:
         migrate(repo, "2", out=lambda line: None)
     message = str(stopped.value)
