@@ -212,7 +212,8 @@ def export_from_git(git_dir: Path, commit: str, dest: Path) -> list[str]:
     return missing
 
 
-def clone_commit(entry: Entry, dest: Path) -> None:
+def clone_commit(entry: Entry, dest: Path) -> str:
+    """Fetch the one commit into dest, without its .git; the commit's date."""
     dest.mkdir(parents=True)
     url = f"https://github.com/{entry.repo}.git"
     for command in (
@@ -221,11 +222,27 @@ def clone_commit(entry: Entry, dest: Path) -> None:
         ["git", "checkout", "-q", "FETCH_HEAD"],
     ):
         subprocess.run(command, cwd=dest, check=True, capture_output=True)
+    date = commit_date(dest / ".git")
     shutil.rmtree(dest / ".git")
+    return date
 
 
-def make_one_commit_repo(tree: Path, entry: Entry) -> None:
+def commit_date(git_dir: Path, commit: str = "HEAD") -> str:
+    """The commit's committer date (ISO 8601), or "" where git cannot tell."""
+    shown = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "log", "-1", "--format=%cI", commit],
+        capture_output=True,
+        text=True,
+    )
+    return shown.stdout.strip() if shown.returncode == 0 else ""
+
+
+def make_one_commit_repo(tree: Path, entry: Entry, date: str = "") -> None:
+    """One commit of the whole tree, dated as the upstream commit was: kubestep resolves what
+    the requirements leave open as of their last commit, and this history has only the one."""
     env = {**os.environ, **GIT_IDENTITY}
+    if date:
+        env.update(GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
     for command in (
         ["git", "init", "-q", "-b", "main"],
         ["git", "add", "-A", "-f", "."],
@@ -238,24 +255,26 @@ def fresh_checkout(entry: Entry, dest: Path, sources: Sources) -> str:
     """Put entry's tree at dest as a git repo with one commit; say where it came from."""
     if dest.exists():
         shutil.rmtree(dest)
-    note = ""
+    note = date = ""
     exported = sources.source / entry.slug if sources.source else None
     git_dir = mirror_git_dir(sources.mirror, entry) if sources.mirror else None
     if exported and exported.is_dir():
         shutil.copytree(exported, dest, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        date = commit_date(exported / ".git")
         note = f"from {exported}"
     elif git_dir:
         dest.mkdir(parents=True)
+        date = commit_date(git_dir, entry.commit)
         missing = export_from_git(git_dir, entry.commit, dest)
         note = f"from {git_dir}" + (
             f", {len(missing)} blobs missing: {missing[:3]}" if missing else ""
         )
     elif sources.clone:
-        clone_commit(entry, dest)
+        date = clone_commit(entry, dest)
         note = f"cloned from https://github.com/{entry.repo}"
     else:
         raise RuntimeError(f"no tree for {entry.repo}: give --source, --mirror or --clone")
-    make_one_commit_repo(dest, entry)
+    make_one_commit_repo(dest, entry, date)
     return note
 
 

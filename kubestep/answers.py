@@ -315,6 +315,12 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
     port, port_question = _port(inventory, start, user)
     notes += [f"the image also installs {bound['spec']}: {bound['why']}" for bound in bounds]
     python = decide.python_version(inventory)
+    resolve = decide.resolve_before(inventory, python.value, user)
+    if resolve.value:
+        notes.append(
+            f"pip resolves what the requirements leave open as of {resolve.value} "
+            f"({resolve.reason}; `--set resolve_before=today` for today's releases)"
+        )
     processes, release, process_notes = _processes(inventory, user, start, services)
     notes += process_notes
     routes = inventory.get("routes", [])
@@ -344,6 +350,11 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         ],
         "build_packages": _with_build_stage(build_packages(installed), build_stage_packages),
         "python": {"version": python.value, "reason": python.reason, "source": python.source},
+        "resolve_before": {
+            "date": resolve.value,
+            "reason": resolve.reason,
+            "source": resolve.source,
+        },
         "incompatible_pins": incompatible_pins(installed) if _modern(python.value) else [],
         "unbuildable_removals": unbuildable_removals(inventory.get("imported_names", []))
         if _modern(python.value)

@@ -449,6 +449,50 @@ def python_version(inventory: dict[str, Any]) -> Choice:
     return Choice(KUBESTEP_PYTHON, "kubestep's default", "kubestep")
 
 
+# The day each Python's first release came out: releases uploaded before it ship no wheels
+# for it, and their C extensions often no longer compile against it.
+PYTHON_RELEASED = {
+    "3.8": "2019-10-14",
+    "3.9": "2020-10-05",
+    "3.10": "2021-10-04",
+    "3.11": "2022-10-24",
+    "3.12": "2023-10-02",
+    "3.13": "2024-10-07",
+    "3.14": "2025-10-07",
+}
+
+
+def resolve_before(inventory: dict[str, Any], python: str, answers: dict[str, Any]) -> Choice:
+    """The upload time pip resolves against (value "" for today's releases), so requirements
+    left open get the releases of the day their files were last committed, not today's.
+
+    Only where the image's Python already existed that day: releases of an older day lack its
+    wheels, and today's releases with kubestep's companion bounds build more of them.
+    """
+    answer = str(answers.get("resolve_before") or "")
+    if answer:
+        value = "" if answer == "today" else answer
+        return Choice(value, "your answer", ".kubestep/answers.yml")
+    fact = inventory.get("dependencies_date") or {}
+    date = str(fact.get("value") or "")
+    if not date:
+        return Choice("", "no commit dates the dependency files (no git history)", "kubestep")
+    day, released = date[:10], PYTHON_RELEASED.get(python)
+    if released is None or day < released:
+        known = f" ({released})" if released else ""
+        return Choice(
+            "",
+            f"the dependency files ({day}) predate Python {python}{known}, whose wheels the "
+            "releases of their day lack",
+            str(fact.get("source", "")),
+        )
+    return Choice(
+        date,
+        f"the releases of {day}, when the dependency files were last committed",
+        str(fact.get("source", "")),
+    )
+
+
 def _major_minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 

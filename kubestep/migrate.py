@@ -23,7 +23,14 @@ from kubestep.inventory import safe_files
 from kubestep.inventory.tree import line_of
 from kubestep.merge import Change, File, Tree, apply_changes, plan_changes, read_file, read_tree
 from kubestep.precommit import check_changes
-from kubestep.repo import KUBESTEP_DIR, commit_all, git, require_clean_repository, restore
+from kubestep.repo import (
+    COMMIT_PREFIX,
+    KUBESTEP_DIR,
+    commit_all,
+    git,
+    require_clean_repository,
+    restore,
+)
 from kubestep.steps import (
     PLUS_ONE,
     STEPS,
@@ -131,7 +138,7 @@ def _inventory_changes(target: Path, found: Any) -> list[Change]:
 
 def commit_message(step: Step, changes: list[Change]) -> str:
     """`kubestep step N: title`, then what it added, file by file."""
-    lines = [f"kubestep step {step.label}: {step.title}", ""]
+    lines = [f"{COMMIT_PREFIX}{step.label}: {step.title}", ""]
     for change in changes:
         note = f" ({change.note})" if change.note else ""
         lines.append(f"- {change.action} {change.path}{note}")

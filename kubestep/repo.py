@@ -1,5 +1,6 @@
 """The target repository, through git: checks before a step, one commit after, undo on failure."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -10,6 +11,8 @@ KUBESTEP_DIR = ".kubestep"
 # The target's hooks and file-system monitor are programs a repository can name: kubestep's
 # git commands run neither (see "Security" in docs/migration.rst).
 _NO_REPO_PROGRAMS = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
+# The first words of every commit kubestep makes: `kubestep step 3: run locally ...`.
+COMMIT_PREFIX = "kubestep step "
 
 
 def git(target: Path, *arguments: str) -> str:
@@ -24,6 +27,23 @@ def git(target: Path, *arguments: str) -> str:
         detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
         raise TargetError(f"git {arguments[0]} failed in {target}: {detail[-1] if detail else '?'}")
     return result.stdout
+
+
+def git_facts(target: Path, *arguments: str) -> str | None:
+    """git's stdout in target, or None where target is no git work tree or git fails: for
+    readers, to whom a repo without history is a repo without that fact."""
+    try:
+        result = subprocess.run(
+            ["git", *_NO_REPO_PROGRAMS, "-C", str(target), *arguments],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+            env={**os.environ, "TZ": "UTC", "LC_ALL": "C"},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout if result.returncode == 0 else None
 
 
 def require_clean_repository(target: Path) -> None:

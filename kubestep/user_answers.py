@@ -35,6 +35,8 @@ KEYS: dict[str, str | None] = {
     # Backing services to leave out of the local run and the readiness checks (`elasticsearch`
     # when no image of it is at hand and the app copes without it), comma-separated.
     "without": None,
+    # The upload date pip resolves open requirements against, or `today` for today's releases.
+    "resolve_before": "resolve_date",
 }
 # `process.NAME=COMMAND` runs (or replaces) the worker NAME; `process.NAME=none` turns it off.
 PROCESS_PREFIX = "process."

@@ -6,6 +6,7 @@ the bad value and says what is allowed.
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from kubestep.errors import InvalidValue
@@ -119,6 +120,21 @@ def branch_name(value: str) -> str:
     return value
 
 
+def resolve_date(value: str) -> str:
+    """A day (2023-06-01) or a UTC time (2023-06-01T12:00:00Z) pip resolves against, or `today`."""
+    text = value.strip() if isinstance(value, str) else ""
+    if text == "today":
+        return text
+    try:
+        datetime.fromisoformat(text.removesuffix("Z") if "T" in text else text)
+    except ValueError:
+        raise InvalidValue(
+            f"{value!r} is not a date: use 2023-06-01, 2023-06-01T12:00:00Z or `today` "
+            "(today's releases)"
+        ) from None
+    return text
+
+
 VALIDATORS: dict[str, Callable[..., object]] = {
     "k8s_name": k8s_name,
     "port": port,
@@ -128,6 +144,7 @@ VALIDATORS: dict[str, Callable[..., object]] = {
     "probe_path": probe_path,
     "web_url": web_url,
     "branch_name": branch_name,
+    "resolve_date": resolve_date,
 }
 
 

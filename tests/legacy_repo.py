@@ -52,15 +52,27 @@ def run_inv(*arguments: str, timeout: float = 600) -> subprocess.CompletedProces
     )
 
 
-def legacy_copy(destination: Path, source: Path = EXAMPLE) -> Path:
-    """examples/legacy-app (or another legacy tree) as a fresh git repository with one commit."""
+def legacy_copy(destination: Path, source: Path = EXAMPLE, when: str = "") -> Path:
+    """examples/legacy-app (or another legacy tree) as a fresh git repository with one commit,
+    made now or, as history written that day, at when (an ISO 8601 time)."""
     shutil.copytree(
         source, destination, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".venv")
     )
     git(destination, "init", "--quiet")
-    git(destination, "add", "--all")
-    git(destination, "commit", "--quiet", "--message", "The legacy service")
+    commit_all_at(destination, when, "The legacy service")
     return destination
+
+
+def commit_all_at(repo: Path, when: str, message: str) -> None:
+    """Commit everything, with both git dates set to when unless it is empty."""
+    git(repo, "add", "--all")
+    dates = {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when} if when else {}
+    subprocess.run(
+        ["git", "-C", str(repo), "commit", "--quiet", "--message", message],
+        check=True,
+        capture_output=True,
+        env={**os.environ, **GIT_IDENTITY, **dates},
+    )
 
 
 def tracked_files(repo: Path) -> dict[str, bytes]:

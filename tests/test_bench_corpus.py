@@ -138,6 +138,23 @@ def test_a_fresh_checkout_is_a_clean_git_repo_with_one_commit(tmp_path):
     assert _git(dest, "rev-list", "--count", "HEAD") == "1"
 
 
+def test_a_fresh_checkout_keeps_the_date_of_the_upstream_commit(tmp_path):
+    # kubestep resolves open requirements as of their last commit: the one commit must carry
+    # the upstream date, not the day the corpus ran.
+    first = tmp_path / "first" / "owner+name"
+    first.mkdir(parents=True)
+    (first / "requirements.txt").write_text("flask\n")
+    entry = corpus.Entry("owner/name", COMMIT)
+    corpus.make_one_commit_repo(first, entry, "2024-05-01T10:00:00+00:00")
+    dest = tmp_path / "work" / "owner+name"
+
+    corpus.fresh_checkout(entry, dest, corpus.Sources(tmp_path / "first", None, False))
+
+    assert _git(dest, "log", "-1", "--format=%cI %aI") == (
+        "2024-05-01T10:00:00+00:00 2024-05-01T10:00:00+00:00"
+    )
+
+
 def test_no_source_at_all_is_a_clear_error(tmp_path):
     entry = corpus.Entry("owner/name", COMMIT)
     with pytest.raises(RuntimeError, match="give --source, --mirror or --clone"):

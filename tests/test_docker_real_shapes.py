@@ -208,3 +208,36 @@ def test_an_old_release_the_resolver_picks_gets_its_companion_bounds_at_build(
         stopped = make(repo, "stop_local", **variables)
     assert stopped.returncode == 0, stopped.stderr
     assert compose_leftovers("tokens") == {}
+
+
+def test_open_requirements_resolve_to_the_releases_of_their_last_commit(
+    tmp_path: Path, base_image: str, ca_bundle: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # requirements.txt leaves Flask open and was last committed on 2023-06-01: pip installs
+    # Flask 2.3.2 (2.3.3 came on 2023-08-21), while kubestep's own pins keep today's releases.
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    source = tmp_path / "source"
+    shutil.copytree(FIXTURE, source)
+    (source / "requirements.txt").write_text("flask\ngunicorn==20.1.0\n")
+    repo = legacy_copy(tmp_path / "dated", source, "2023-06-01T12:00:00Z")
+    migrate(repo, "3", out=lambda line: None)
+    assert "\nARG RESOLVE_BEFORE=2023-06-01T12:00:00Z\n" in (repo / "Dockerfile").read_text()
+    port = free_port()
+    variables = local_run_variables(base_image, ca_bundle, port, "dated-releases")
+    try:
+        started = make(repo, "run_local", **variables)
+        assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
+        assert http_get(f"http://127.0.0.1:{port}/") == (200, "hello from greeter")
+        versions = docker(
+            "exec",
+            compose_container("dated"),
+            "/opt/venv/bin/python",
+            "-c",
+            "import importlib.metadata as m; print(m.version('flask'), m.version('gunicorn'))",
+        ).split()
+        assert versions == ["2.3.2", "20.1.0"], versions
+    finally:
+        stopped = make(repo, "stop_local", **variables)
+    assert stopped.returncode == 0, stopped.stderr
+    assert compose_leftovers("dated") == {}

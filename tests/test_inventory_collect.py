@@ -61,11 +61,12 @@ def test_a_crashing_reader_becomes_a_warning(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_round_trip_write_and_load(tmp_path: Path) -> None:
-    inventory = collect(FIXTURES / "ops")
+    # A copy outside any git history: in place, the fixture has kubestep's own commit dates.
+    repo = shutil.copytree(FIXTURES / "ops", tmp_path / "ops")
+    inventory = collect(repo)
     data = inventory.to_dict()
     assert list(data)[:5] == ["service", "language", "framework", "python_version", "entrypoint"]
     assert Inventory.from_dict(data) == inventory
-    repo = shutil.copytree(FIXTURES / "ops", tmp_path / "ops")
     path = write(inventory, repo)
     assert path == repo / ".kubestep" / "inventory.yml"
     text = path.read_text()

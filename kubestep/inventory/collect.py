@@ -18,6 +18,7 @@ from kubestep.inventory import (
     ci_files,
     container_files,
     cron,
+    dependency_dates,
     django_templates,
     entrypoint,
     ini_config,
@@ -40,6 +41,7 @@ Reader = Callable[[SourceTree, Inventory], Inventory]
 READERS: tuple[tuple[str, Reader], ...] = (
     ("readme", readme.read),
     ("python project", python_project.read),
+    ("dependency dates", dependency_dates.read),
     ("makefile", makefile.read),
     ("cron", cron.read),
     ("systemd", systemd.read),

@@ -366,6 +366,8 @@ class Inventory:
     dependencies: list[Dependency] = field(default_factory=list)
     requirements_files: list[str] = field(default_factory=list)
     requirements_includes: list[RequirementsInclude] = field(default_factory=list)
+    # When the dependency files were last committed (kubestep/inventory/dependency_dates.py).
+    dependencies_date: Fact | None = None
     config: Config = field(default_factory=Config)
     backing_services: list[BackingService] = field(default_factory=list)
     system_packages: list[SystemPackage] = field(default_factory=list)
@@ -429,7 +431,14 @@ class Inventory:
             mine.extend(item for item in getattr(other, name) if item not in mine)
 
 
-_SINGLE_FACTS = ("service", "language", "framework", "python_version", "readme")
+_SINGLE_FACTS = (
+    "service",
+    "language",
+    "framework",
+    "python_version",
+    "dependencies_date",
+    "readme",
+)
 _ENTRYPOINT_FACTS = ("app", "server", "command", "port", "workers", "settings")
 _LIST_FACTS = (
     "dependencies",

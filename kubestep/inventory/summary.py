@@ -11,7 +11,10 @@ def summary(inventory: Inventory) -> str:
     """Readable lines grouped by topic; empty topics are left out."""
     sections = [
         ("Service", _service(inventory)),
-        ("Runtime", _facts(inventory, ("language", "framework", "python_version"))),
+        (
+            "Runtime",
+            _facts(inventory, ("language", "framework", "python_version", "dependencies_date")),
+        ),
         ("Entrypoint", _entrypoint(inventory)),
         (
             "Dependencies",
