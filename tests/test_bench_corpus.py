@@ -232,3 +232,15 @@ def test_the_pins_a_stop_line_names_are_read_as_a_user_reads_them():
         ("requirements.txt", 6, "wsgiref==0.1.2", None),
     ]
     assert [f.shown for f in fixes] == ["SQLAlchemy==1.0.8 -> >=1.2.13", "wsgiref==0.1.2 removed"]
+
+
+def test_the_pin_a_plus_one_stop_names_is_read_the_same_way():
+    line = (
+        "error: step +1: the app pins gunicorn==20.0.4 (requirements.txt:27): the runtime starts"
+        " `kubestep_app:create_application()`, an app factory call gunicorn reads from 20.1;"
+        " raise it to >=20.1, commit, and run the step again"
+    )
+    fixes = corpus.pin_fixes(line)
+    assert [(f.path, f.line, f.spec, f.minimum) for f in fixes] == [
+        ("requirements.txt", 27, "gunicorn==20.0.4", "20.1")
+    ]
