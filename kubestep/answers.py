@@ -10,7 +10,7 @@ import re
 from dataclasses import asdict
 from typing import Any
 
-from kubestep import decide, decide_processes, probe_paths, writable
+from kubestep import decide, decide_processes, decide_static, probe_paths, writable
 from kubestep.build_packages import build_packages, incompatible_pins
 from kubestep.catalog import CATALOG
 from kubestep.companion_pins import companion_bounds, installed_check
@@ -256,6 +256,12 @@ def _processes(
     return processes, release, [*notes, *release_notes, *(n for n in split.notes if n not in moved)]
 
 
+def _required_env(entries: list[Any]) -> dict[str, str]:
+    """The variables the code reads without a default, as config/local.env sets them: the
+    compose services' local addresses, or the placeholder that names what to set."""
+    return {e.name: e.value for e in entries if e.required and e.value is not None}
+
+
 def _start_changes(start: dict[str, Any]) -> list[str]:
     """What changed in the web command: container edits, release commands moved out of it."""
     if "candidate" not in start:
@@ -323,6 +329,18 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         )
     processes, release, process_notes = _processes(inventory, user, start, services)
     notes += process_notes
+    env_entries = local_env(
+        inventory.get("config", {}).get("env_vars", []), [s["kind"] for s in services]
+    )
+    static, static_notes = decide_static.static_build(
+        inventory, start.get("split") or decide_processes.Split({}, [], []), user
+    )
+    notes += static_notes
+    if static:
+        notes.append(
+            f"the image build runs `{static.command}` ({static.reason}, {static.source}): "
+            "`--set collectstatic=none` to not"
+        )
     routes = inventory.get("routes", [])
     chosen_probes, probe_notes = probe_paths.choose(routes)
     return {
@@ -380,12 +398,14 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "config_keys": [_config_key(key) for key in inventory.get("config", {}).get("keys", [])],
         "local_config": _local_config(inventory, services) if config_file else {},
         "example_config": _config_sections(inventory) if config_file else {},
-        "local_env": [
-            asdict(entry)
-            for entry in local_env(
-                inventory.get("config", {}).get("env_vars", []), [s["kind"] for s in services]
-            )
-        ],
+        "local_env": [asdict(entry) for entry in env_entries],
+        # The settings import at build with what config/local.env gives the keys they require.
+        "static_build": {
+            **asdict(static),
+            "env": {**_image_environment(inventory), **_required_env(env_entries)},
+        }
+        if static
+        else {},
         "backing_services": services,
         # How the +1 step serves the app and finds its backing services (kubestep/plus_one.py).
         "runtime": recorded_runtime(inventory, services, user),

@@ -55,11 +55,13 @@ class Release:
 
 @dataclass(frozen=True)
 class Split:
-    """A web candidate with the release commands its shell line ran before the server."""
+    """A web candidate with the release commands its shell line ran before the server, and
+    the collectstatic it ran, which the image build runs instead (kubestep/decide_static.py)."""
 
     web: dict[str, Any]
     release: list[str]
     notes: list[str]
+    build: str = ""
 
 
 _CELERY_DETACH = re.compile(r"\s(--detach|-D)(?=\s|$)")
@@ -231,8 +233,10 @@ def _not_run(inventory: dict[str, Any]) -> list[str]:
 _NOT_A_SEQUENCE = re.compile(r"\|\||\||(?<!&)&(?!&)|`|\$\(|\(|\)|\n|\bif\b|\bwhile\b|\buntil\b")
 _SETUP = re.compile(r"^(cd\s+\S+|export\s+\w+=\S*|\w+=\S*)$")
 # Commands that write files the web process serves: a one-off's files never reach it, so
-# they stay where they were (they belong in the image build).
+# they belong in the image build. collectstatic goes there (kubestep/decide_static.py);
+# compilemessages, which needs gettext, stays where it was, with a note.
 _BUILD_TIME = re.compile(r"\bmanage\.py\s+(collectstatic|compilemessages)\b")
+COLLECTSTATIC = re.compile(r"\bmanage\.py\s+collectstatic\b")
 
 
 def _segments(command: str) -> list[tuple[str, str]] | None:
@@ -282,11 +286,18 @@ def split_release(web: dict[str, Any]) -> Split:
         return Split(web, [], [])
     setup: list[tuple[str, str]] = []
     release: list[tuple[str, str]] = []
+    build: list[tuple[str, str]] = []
     notes: list[str] = []
     rest_from = len(parts) - 1
     for index, (separator, part) in enumerate(parts[:-1]):
         if _SETUP.match(part):
             setup.append((separator, part))
+        elif COLLECTSTATIC.search(part) and not build:
+            build.append((separator, part))
+            notes.append(
+                f"{part} moved from the web command to the image build ({web['source']}): "
+                "the files it writes must be in the image, whose root is read-only"
+            )
         elif _BUILD_TIME.search(part):
             notes.append(
                 f"{part!r} stays in the web command ({web['source']}): the files it writes "
@@ -307,16 +318,20 @@ def split_release(web: dict[str, Any]) -> Split:
             f"{', '.join(repr(p) for p in later)} stays in the web command "
             f"({web['source']}): another command runs before it"
         )
-    if not release:
+    build_line = collectstatic_part(command) if build else ""
+    if not release and not build:
         return Split(web, [], notes)
+    kept = [pair for pair in parts if pair not in release and pair not in build]
+    web = {**web, "command": _join(kept)}
+    if not release:
+        return Split(web, [], notes, build_line)
     moved = [part for _, part in release]
-    kept = [pair for pair in parts if pair not in release]
     release_line = _join([pair for pair in parts[:rest_from] if pair in release or pair in setup])
     notes.append(
         f"{'; '.join(moved)} moved from the web command to the release one-off "
         "(`make release`), which runs before the web process starts"
     )
-    return Split({**web, "command": _join(kept)}, [release_line], notes)
+    return Split(web, [release_line], notes, build_line)
 
 
 def _join(parts: list[tuple[str, str]]) -> str:
@@ -354,6 +369,15 @@ def release(
     lines += [({**split.web, "command": line}, split.web) for line in split.release]
     for candidate, origin in lines:
         command, notes = decide.process_command(candidate)
+        if candidate is origin and collectstatic_part(command):
+            warnings.append(
+                f"{collectstatic_part(command)} moved from the release command "
+                f"({origin['source']}) to the image build: the files it writes must be in the "
+                "image the web process runs"
+            )
+            command = without_collectstatic(command)
+            if not command:
+                continue
         if candidate is origin and _BUILD_TIME.search(command):
             warnings.append(
                 f"the release command {command!r} ({origin['source']}) writes files that stay "
@@ -371,6 +395,26 @@ def release(
     # Each in its own subshell: a `cd` of one does not move the next.
     line = commands[0] if len(commands) == 1 else " && ".join(f"({c})" for c in commands)
     return Release(commands, decide.container_argv({"command": line}), sources, changes), warnings
+
+
+def collectstatic_part(command: str) -> str:
+    """The collectstatic a plain shell line runs, with the setup (`cd`) before it, joined by
+    `&&` so that a failure fails the image build; "" when it runs none (or quotes hide it)."""
+    parts = _segments(command) if not _NOT_A_SEQUENCE.search(command) else None
+    for index, (_, part) in enumerate(parts or []):
+        if COLLECTSTATIC.search(part):
+            setup = [p for _, p in (parts or [])[:index] if _SETUP.match(p)]
+            return " && ".join([*setup, part])
+    return ""
+
+
+def without_collectstatic(command: str) -> str:
+    """command without its collectstatic; "" when only setup would be left."""
+    parts = _segments(command) or []
+    kept = [pair for pair in parts if not COLLECTSTATIC.search(pair[1])]
+    if all(_SETUP.match(part) for _, part in kept):
+        return ""
+    return _join(kept)
 
 
 def _steps(command: str) -> set[tuple[str, ...]]:

@@ -35,6 +35,8 @@ KEYS: dict[str, str | None] = {
     # Backing services to leave out of the local run and the readiness checks (`elasticsearch`
     # when no image of it is at hand and the app copes without it), comma-separated.
     "without": None,
+    # The collectstatic the image build runs (from the repo root), or `none` for none.
+    "collectstatic": None,
     # The upload date pip resolves open requirements against, or `today` for today's releases.
     "resolve_before": "resolve_date",
 }
@@ -58,7 +60,7 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
             validate("k8s_name", key.removeprefix(PROCESS_PREFIX))
         kind = None if process else KEYS[key]
         answers[key] = validate(kind, value.strip()) if kind else value.strip()
-        if key in ("start_command", "release_command") or process:
+        if key in ("start_command", "release_command", "collectstatic") or process:
             try:
                 shlex.split(value)
             except ValueError:

@@ -45,17 +45,68 @@ def test_setup_goes_with_both_halves_and_the_workdir_with_both() -> None:
     assert found["release"]["commands"] == ["cd site && python manage.py migrate --noinput"]
 
 
-def test_collectstatic_stays_with_the_web_process_whose_files_it_writes() -> None:
+def test_collectstatic_leaves_the_web_command_for_the_image_build() -> None:
+    # Run by the web process it fails on the read-only root; the image must hold its files.
     found = legacy(collect(FIXTURES / "procfile-shell").to_dict())
     assert found["start_argv"][2] == (
-        "cd src; python manage.py collectstatic --noinput; "
-        "exec waitress-serve --port=$PORT site.wsgi:application"
+        "cd src; exec waitress-serve --port=$PORT site.wsgi:application"
     )
-    assert any("collectstatic --noinput' stays in the web command" in n for n in found["notes"])
+    assert found["static_build"]["command"] == "cd src && python manage.py collectstatic --noinput"
+    assert found["static_build"]["source"] == "Procfile:2"
+    assert any("collectstatic --noinput moved from the web command to the image build" in c
+               for c in found["start_changes"])  # fmt: skip
     assert found["release"]["commands"] == ["cd src && python manage.py migrate --noinput"]
     assert [(p["name"], p["role"], p["argv"]) for p in found["processes"]] == [
         ("worker", "worker", ["celery", "-A", "site", "worker", "-l", "info"])
     ]
+
+
+def test_a_release_commands_collectstatic_goes_to_the_build_and_the_rest_stays() -> None:
+    release = candidate(
+        "cd site && python manage.py migrate && python manage.py collectstatic --noinput",
+        "Procfile:1",
+        "procfile",
+        "release",
+    )
+    web = candidate("gunicorn site.wsgi --bind 0.0.0.0:$PORT", "Procfile:2", "procfile", "web")
+    found = legacy({"start_candidates": [release, web]})
+    assert found["release"]["commands"] == ["cd site && python manage.py migrate"]
+    assert found["static_build"]["command"] == (
+        "cd site && python manage.py collectstatic --noinput"
+    )
+    assert any("moved from the release command (Procfile:1) to the image build" in n
+               for n in found["notes"])  # fmt: skip
+
+
+def test_a_manifest_storage_gets_collectstatic_at_build_with_the_keys_it_requires(
+    tmp_path: Path,
+) -> None:
+    # Heroku's buildpack collects at build, so a Heroku app's Procfile never says so.
+    write = {
+        "Procfile": "web: gunicorn shop.wsgi --bind 0.0.0.0:$PORT\n",
+        "requirements.txt": "django==4.2.16\nwhitenoise==6.7.0\ngunicorn==23.0.0\n",
+        "web/manage.py": "import os\n",
+        "web/shop/settings.py": (
+            "import os\nSECRET_KEY = os.environ['SECRET_KEY']\n"
+            "DEBUG = os.environ.get('DEBUG', '') == '1'\n"
+            "# STATICFILES_STORAGE = 'django.contrib.staticfiles.storage."
+            "ManifestStaticFilesStorage'\n"
+            "STATICFILES_STORAGE = 'whitenoise.storage.CompressedManifestStaticFilesStorage'\n"
+        ),
+    }
+    for rel, text in write.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    inventory = collect(tmp_path).to_dict()
+    assert inventory["collected_static"] == [
+        {"value": "web/manage.py", "source": "web/shop/settings.py:5"}
+    ]
+    found = legacy(inventory)
+    assert found["static_build"]["command"] == (
+        "cd web && python manage.py collectstatic --noinput"
+    )
+    assert found["static_build"]["env"] == {"SECRET_KEY": "local-only-secret-key"}
+    assert legacy(inventory, parse_sets(["collectstatic=none"]))["static_build"] == {}
 
 
 def test_a_release_command_after_another_command_stays_where_it_is() -> None:

@@ -30,6 +30,7 @@ from kubestep.inventory import (
     python_project,
     readme,
     routes,
+    static_storage,
     systemd,
     writable_paths,
 )
@@ -57,6 +58,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("django templates", django_templates.read),
     ("routes", routes.read),
     ("writable paths", writable_paths.read),
+    ("static storage", static_storage.read),
     ("backing services", backing_services.read),
     ("ci files", ci_files.read),
 )

@@ -395,6 +395,9 @@ class Inventory:
     # String literals in the code that are a backing service's URL (`redis://localhost:6379`).
     service_urls: list[Evidence] = field(default_factory=list)
     writable_paths: list[WritablePath] = field(default_factory=list)
+    # The manage.py of each Django project whose settings use a manifest static storage
+    # (source: the setting): its pages need collectstatic to have run.
+    collected_static: list[Evidence] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)
     ci_files: list[CiFile] = field(default_factory=list)
     readme: Readme | None = None
@@ -463,6 +466,7 @@ _LIST_FACTS = (
     "imported_names",
     "service_urls",
     "writable_paths",
+    "collected_static",
     "routes",
     "ci_files",
     "warnings",
