@@ -47,9 +47,8 @@ def test_a_procfile_shell_line_runs_under_sh_with_the_server_execd() -> None:
     assert found["start_argv"] == [
         "/bin/sh",
         "-c",
-        "cd src; python manage.py collectstatic --noinput; "
-        "exec waitress-serve --port=$PORT site.wsgi:application",
-    ]
+        "cd src; exec waitress-serve --port=$PORT site.wsgi:application",
+    ]  # collectstatic went to the image build (test_decide_processes)
     assert found["port"] == 8080  # waitress's default, set as $PORT in the image
     inventory = collect(FIXTURES / "procfile-shell")
     assert [(p.name, p.command) for p in inventory.processes] == [
