@@ -51,7 +51,8 @@ def _start(inventory: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
     choice = decide.start_command(inventory, user)
     if isinstance(choice, decide.Unsure):
         return {"question": choice.message()}
-    split = decide_processes.split_release(choice.candidate)
+    collect = user.get(decide_processes.STATIC_KEY) != decide_processes.NONE
+    split = decide_processes.split_release(choice.candidate, collect)
     candidate = split.web
     return {
         "argv": decide.container_argv(candidate),

@@ -26,6 +26,7 @@ RUNNING = (roles.WORKER, roles.SCHEDULER)
 NONE = "none"  # the answer that turns a process (or the release) off
 PROCESS_KEY = "process."
 RELEASE_KEY = "release_command"
+STATIC_KEY = "collectstatic"  # the image build's collectstatic (kubestep/decide_static.py)
 # Compose service names kubestep's compose.yaml already uses.
 _TAKEN = {"app", "release"}
 
@@ -262,7 +263,7 @@ def _segments(command: str) -> list[tuple[str, str]] | None:
     return parts
 
 
-def split_release(web: dict[str, Any]) -> Split:
+def split_release(web: dict[str, Any], collect: bool = True) -> Split:
     """The web candidate without the release commands its shell line runs first.
 
     `cd src && python manage.py migrate && gunicorn ...` becomes the release `cd src && python
@@ -270,7 +271,8 @@ def split_release(web: dict[str, Any]) -> Split:
     commands moves (setup such as `cd` goes to both; collectstatic stays with the web): one
     after another command stays, as the order may matter. A script run as itself is left as
     it is: kubestep does not rewrite the repo's scripts, and one that waits for the database
-    in a loop before it migrates is already safe to run in a container."""
+    in a loop before it migrates is already safe to run in a container. Unless collect is
+    False (the answer collectstatic=none), a collectstatic goes to the image build."""
     command = web.get("command", "")
     if web.get("script") and web["script"] in command:
         first = web.get("runs_first") or []
@@ -292,7 +294,7 @@ def split_release(web: dict[str, Any]) -> Split:
     for index, (separator, part) in enumerate(parts[:-1]):
         if _SETUP.match(part):
             setup.append((separator, part))
-        elif COLLECTSTATIC.search(part) and not build:
+        elif collect and COLLECTSTATIC.search(part) and not build:
             build.append((separator, part))
             notes.append(
                 f"{part} moved from the web command to the image build ({web['source']}): "
@@ -369,7 +371,8 @@ def release(
     lines += [({**split.web, "command": line}, split.web) for line in split.release]
     for candidate, origin in lines:
         command, notes = decide.process_command(candidate)
-        if candidate is origin and collectstatic_part(command):
+        collects = answers.get(STATIC_KEY) != NONE
+        if candidate is origin and collects and collectstatic_part(command):
             warnings.append(
                 f"{collectstatic_part(command)} moved from the release command "
                 f"({origin['source']}) to the image build: the files it writes must be in the "

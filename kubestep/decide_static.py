@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubestep import decide
-from kubestep.decide_processes import NONE, Split, collectstatic_part
+from kubestep.decide_processes import NONE, STATIC_KEY, Split, collectstatic_part
 from kubestep.inventory import roles
-
-KEY = "collectstatic"
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ def static_build(
 ) -> tuple[StaticBuild | None, list[str]]:
     """The answer, else the web command's collectstatic, else a release command's, else the
     one a manifest storage in the settings needs; with a note when the answer turns it off."""
-    answer = str(answers.get(KEY) or "")
+    answer = str(answers.get(STATIC_KEY) or "")
     if answer == NONE:
         return None, ["no collectstatic at build: your answer collectstatic=none"]
     if answer:

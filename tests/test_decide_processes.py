@@ -59,6 +59,12 @@ def test_collectstatic_leaves_the_web_command_for_the_image_build() -> None:
     assert [(p["name"], p["role"], p["argv"]) for p in found["processes"]] == [
         ("worker", "worker", ["celery", "-A", "site", "worker", "-l", "info"])
     ]
+    # Turned off, it stays where the repo had it: nothing the old command did is dropped.
+    kept = legacy(
+        collect(FIXTURES / "procfile-shell").to_dict(), parse_sets(["collectstatic=none"])
+    )
+    assert "collectstatic --noinput; exec waitress-serve" in kept["start_argv"][2]
+    assert kept["static_build"] == {}
 
 
 def test_a_release_commands_collectstatic_goes_to_the_build_and_the_rest_stays() -> None:
@@ -76,6 +82,8 @@ def test_a_release_commands_collectstatic_goes_to_the_build_and_the_rest_stays()
     )
     assert any("moved from the release command (Procfile:1) to the image build" in n
                for n in found["notes"])  # fmt: skip
+    kept = legacy({"start_candidates": [release, web]}, parse_sets(["collectstatic=none"]))
+    assert kept["release"]["commands"] == [release["command"]]
 
 
 def test_a_manifest_storage_gets_collectstatic_at_build_with_the_keys_it_requires(
