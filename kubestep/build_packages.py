@@ -102,6 +102,14 @@ INCOMPATIBLE: dict[str, tuple[tuple[int, ...] | None, str]] = {
         " needs setuptools.Feature, gone since setuptools 46",
     ),
     "pyyaml": ((6, 0, 1), "before 6.0.1 it has no 3.11 wheel and its source no longer builds"),
+    # Measured in the wheels: requests 2.18.4's sessions.py and urllib3 1.22's _collections.py
+    # import Mapping from collections unguarded; requests 2.19 and urllib3 1.23 fall back to it.
+    "requests": (
+        (2, 19),
+        "before 2.19 it imports Mapping from collections, gone in 3.10, and caps urllib3 below"
+        " 1.23, which does too",
+    ),
+    "urllib3": ((1, 23), "before 1.23 it imports Mapping from collections, gone in 3.10"),
 }
 
 

@@ -191,6 +191,16 @@ def test_a_2017_django_stack_names_django_and_pytz() -> None:
     aiohttp = [{"name": "aiohttp", "spec": "aiohttp==2.0.5", "source": "r.txt:1"}]
     assert incompatible_pins(aiohttp)[0].endswith("raise it to >=3.8.3")
     assert found[0].endswith("raise it to >=2.1") and found[1].endswith("raise it to >=2018.4")
+    # Measured: a huey worker importing requests 2.18.4 died on urllib3 1.22's selectors.py.
+    http = [
+        {"name": "requests", "spec": "requests~=2.18.4", "source": "r.txt:10"},
+        {"name": "urllib3", "spec": "urllib3==1.22", "source": "r.txt:11"},
+        {"name": "requests", "spec": "requests==2.19.1", "source": "other.txt:1"},
+    ]
+    assert [line.split(": ")[0] for line in incompatible_pins(http)] == [
+        "requests~=2.18.4 (r.txt:10)",
+        "urllib3==1.22 (r.txt:11)",
+    ]
 
 
 def fake_site(root: Path, installed: dict[str, str]) -> Path:
