@@ -110,6 +110,11 @@ INCOMPATIBLE: dict[str, tuple[tuple[int, ...] | None, str]] = {
         " 1.23, which does too",
     ),
     "urllib3": ((1, 23), "before 1.23 it imports Mapping from collections, gone in 3.10"),
+    # Measured in the wheels: graphene 2.1.8 imports them unguarded, 2.1.9 falls back to them.
+    "graphene": (
+        (2, 1, 9),
+        "before 2.1.9 it imports Mapping and Iterable from collections, gone in 3.10",
+    ),
 }
 
 

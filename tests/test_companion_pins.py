@@ -196,10 +196,13 @@ def test_a_2017_django_stack_names_django_and_pytz() -> None:
         {"name": "requests", "spec": "requests~=2.18.4", "source": "r.txt:10"},
         {"name": "urllib3", "spec": "urllib3==1.22", "source": "r.txt:11"},
         {"name": "requests", "spec": "requests==2.19.1", "source": "other.txt:1"},
+        {"name": "graphene", "spec": "graphene==2.1.8", "source": "r.txt:12"},
+        {"name": "graphene", "spec": "graphene==2.1.9", "source": "other.txt:2"},
     ]
     assert [line.split(": ")[0] for line in incompatible_pins(http)] == [
         "requests~=2.18.4 (r.txt:10)",
         "urllib3==1.22 (r.txt:11)",
+        "graphene==2.1.8 (r.txt:12)",
     ]
 
 
