@@ -201,8 +201,7 @@ def server_requirements(kind: str, inventory: dict[str, Any]) -> list[str]:
     if uvicorn is not None and not admits(uvicorn, (0, 15)):
         raise StepError(
             f"step +1: the app pins {uvicorn}, and gunicorn's uvicorn worker needs uvicorn 0.15 "
-            "or later: raise the pin, and in .kubestep/inventory.yml (which later steps read), "
-            "commit, and run the step again"
+            "or later: raise the pin, commit, and run the step again"
         )
     old = uvicorn is not None and not admits(uvicorn, (0, 36))
     lines = [UVICORN_WORKER_BEFORE_0_36 if old else UVICORN_WORKER]

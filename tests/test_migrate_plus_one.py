@@ -8,11 +8,20 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kubestep.errors import StepError
+from kubestep.inventory import collect
 from kubestep.kube.model import load_documents
 from kubestep.migrate import migrate
 from kubestep.paths import EXAMPLE
 from kubestep.steps import parse_step
-from tests.legacy_repo import GIT_IDENTITY, git, migrated_copy
+from tests.legacy_repo import (
+    GIT_IDENTITY,
+    commit_all_at,
+    git,
+    legacy_copy,
+    migrated_copy,
+    write_tree,
+)
 from tests.render import VENV_BIN
 
 APP_CODE = ("legacy_app/web.py", "legacy_app/config.py", "legacy_app/db.py", "run.sh")
@@ -132,3 +141,28 @@ def test_plus_one_twice_changes_nothing(smarter: dict[str, object]) -> None:
     assert migrate(repo, "+1", out=lines.append) == []
     assert lines == [f"step +1 is already done in {repo.resolve()}: nothing to change"]
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_a_pin_raised_after_a_plus_one_stop_is_seen_when_the_step_runs_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The stop says "raise it, commit, and run the step again": the step must read the repo
+    # as it is then, not the inventory recorded at step 2.
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    files = {
+        "greeter/__init__.py": "from flask import Flask\n\napp = Flask(__name__)\n",
+        "Procfile": "web: gunicorn --bind 0.0.0.0:$PORT greeter:app\n",
+        "requirements.txt": "flask\ngunicorn==20.0.4\n",
+    }
+    repo = legacy_copy(tmp_path / "greeter", write_tree(tmp_path / "source", files))
+    migrate(repo, "3", out=lambda line: None)
+    with pytest.raises(StepError, match=r"pins gunicorn==20\.0\.4 \(requirements\.txt:2\)"):
+        migrate(repo, "+1", out=lambda line: None)
+    (repo / "requirements.txt").write_text("flask\ngunicorn>=20.1\n")
+    commit_all_at(repo, "", "Raise gunicorn as kubestep said")
+    migrate(repo, "+1", out=lambda line: None)
+    own = (repo / "requirements-kubestep.txt").read_text()
+    # kubestep's own requirements file is not read back as the app's.
+    assert "requirements-kubestep.txt" not in str(collect(repo).to_dict()["dependencies"])
+    assert "gunicorn>=20.1" in own

@@ -24,9 +24,17 @@ _PYTHON_VERSION = re.compile(r"(\d+\.\d+(?:\.\d+)?)")
 FRAMEWORKS = ("django", "fastapi", "flask", "starlette")
 
 
+# What kubestep's +1 step adds beside the app's requirements: kubestep's, not the app's.
+KUBESTEP_REQUIREMENTS = "requirements-kubestep.txt"
+
+
 def read(tree: SourceTree, found: Inventory) -> Inventory:
     requirements = sorted(
-        tree.matching("requirements*.txt", "requirements/*.txt"),
+        (
+            rel
+            for rel in tree.matching("requirements*.txt", "requirements/*.txt")
+            if rel != KUBESTEP_REQUIREMENTS
+        ),
         key=lambda rel: (_DEV_FILE.search(rel.rsplit("/", 1)[-1]) is not None, rel),
     )
     result = tree.per_file(requirements, _parse_requirements)

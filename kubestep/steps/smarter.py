@@ -15,9 +15,12 @@ from kubestep.steps import PLUS_ONE, Answers, Step
 
 
 def decide(target: Path, answers: Answers) -> Answers:
-    """How to serve and check the app, from the recorded inventory and the repo's files."""
+    """How to serve and check the app, from the recorded inventory and the repo's files, with
+    its dependencies as the repo has them now: a pin raised since step 2 (as a stop of this
+    step asks) is what the image installs, so it is what the checks read."""
     legacy = answers.get("legacy") or {}
     inventory = inventory_reader.load(target).to_dict()
+    inventory["dependencies"] = inventory_reader.collect(target).to_dict()["dependencies"]
     services = legacy.get("backing_services") or []
     runtime = runtime_answers(inventory, services, user_answers.load(target), target)
     return {**answers, "legacy": {**legacy, "runtime": runtime}}
