@@ -104,6 +104,8 @@ def test_the_dockerfile_resolves_the_apps_requirements_dated_and_kubesteps_own_a
     )
     assert own in install and install.index(dated) < install.index(own)
     assert "--target /tmp/pip 'pip==26.0.1'" in install
+    # The date holds for the Python it was decided for; another base gets today's releases.
+    assert """print("%d.%d" % sys.version_info[:2])')" != 3.11 ]""" in install
     linted = subprocess.run(
         [VENV_BIN / "hadolint", "Dockerfile"], cwd=repo, capture_output=True, text=True
     )
