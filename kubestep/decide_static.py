@@ -46,12 +46,13 @@ def static_build(
         part = collectstatic_part(decide.process_command(candidate)[0])
         if part:
             return StaticBuild(part, candidate["source"], "the release command ran it"), []
-    for evidence in inventory.get("collected_static", []):
-        folder = posixpath.dirname(evidence["value"])
-        command = "python manage.py collectstatic --noinput"
-        return StaticBuild(
-            f"cd {folder} && {command}" if folder else command,
-            evidence["source"],
-            "the settings use a manifest static storage, whose pages need the manifest",
-        ), []
-    return None, []
+    evidence = next(iter(inventory.get("collected_static", [])), None)
+    if evidence is None:
+        return None, []
+    folder = posixpath.dirname(evidence["value"])
+    command = "python manage.py collectstatic --noinput"
+    return StaticBuild(
+        f"cd {folder} && {command}" if folder else command,
+        evidence["source"],
+        "the settings use a manifest static storage, whose pages need the manifest",
+    ), []
