@@ -10,6 +10,7 @@ its own whose result the service stage copies (template/Dockerfile.jinja).
 from __future__ import annotations
 
 import posixpath
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +53,7 @@ def static_build(
     folder = posixpath.dirname(evidence["value"])
     command = "python manage.py collectstatic --noinput"
     return StaticBuild(
-        f"cd {folder} && {command}" if folder else command,
+        f"cd {shlex.quote(folder)} && {command}" if folder else command,
         evidence["source"],
         "the settings use a manifest static storage, whose pages need the manifest",
     ), []
