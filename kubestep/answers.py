@@ -17,7 +17,7 @@ from kubestep.companion_pins import companion_bounds, installed_check
 from kubestep.jinja_ext import k8s_slug
 from kubestep.local_env import local_env
 from kubestep.plus_one import recorded_runtime
-from kubestep.removed_names import unbuildable_removals
+from kubestep.removed_names import newest_python_with, stdlib_removals, unbuildable_removals
 from kubestep.secrets import secret_looking, withheld
 from kubestep.system_packages import split_packages
 
@@ -378,6 +378,9 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
         "unbuildable_removals": unbuildable_removals(inventory.get("imported_names", []))
         if _modern(python.value)
         else [],
+        # Names Python itself removed by the image's Python: the code needs an older one.
+        "python_removals": stdlib_removals(inventory.get("imported_names", []), python.value),
+        "newest_python_with": newest_python_with(inventory.get("imported_names", []), python.value),
         "companion_bounds": bounds,
         "companion_check": installed_check(installed),
         "start_changes": _start_changes(start),

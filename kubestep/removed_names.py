@@ -80,6 +80,58 @@ _REMOVALS = (
 )
 
 
+# Names Python itself removed, with the first Python without them: no pin brings them back.
+_ABCS = (
+    *("Mapping", "MutableMapping", "Sequence", "MutableSequence", "Iterable", "Iterator"),
+    *("Callable", "Set", "MutableSet", "Hashable", "Sized", "Container", "Generator"),
+)
+_STDLIB_REMOVALS = (
+    Removal("os.errno", "python", "3.7"),
+    Removal("cgi.escape", "python", "3.8"),
+    Removal("time.clock", "python", "3.8"),
+    Removal("platform.linux_distribution", "python", "3.8"),
+    Removal("platform.dist", "python", "3.8"),
+    Removal("base64.encodestring", "python", "3.9"),
+    Removal("base64.decodestring", "python", "3.9"),
+    Removal("fractions.gcd", "python", "3.9"),
+    Removal("xml.etree.cElementTree", "python", "3.9"),
+    *(Removal(f"collections.{name}", "python", "3.10") for name in _ABCS),
+    Removal("inspect.getargspec", "python", "3.11"),
+    *(Removal(module, "python", "3.12") for module in ("imp", "distutils", "asyncore")),
+    *(Removal(module, "python", "3.12") for module in ("asynchat", "smtpd")),
+    *(Removal(module, "python", "3.13") for module in ("cgi", "cgitb", "imghdr", "pipes")),
+    *(Removal(module, "python", "3.13") for module in ("telnetlib", "crypt", "uu", "xdrlib")),
+)
+# The standard library's names the inventory keeps among the code's imports.
+STDLIB_REMOVED = frozenset(removal.name for removal in _STDLIB_REMOVALS)
+
+
+def stdlib_removals(imported_names: list[dict[str, Any]], python: str) -> list[str]:
+    """Names the code imports that Python removed at or before the image's Python, each with
+    where it is: the code must change, or the image's Python be older."""
+    version = tuple(int(part) for part in python.split(".")[:2])
+    found = []
+    for item, removal in _removed(imported_names, _STDLIB_REMOVALS):
+        if _release(removal) <= version:
+            where, name = item.get("source"), item.get("value")
+            found.append(f"{where} imports {name}, gone in Python {removal.release}")
+    return found
+
+
+def newest_python_with(imported_names: list[dict[str, Any]], python: str) -> str:
+    """The newest Python before the first that removed one of those names ("" if none)."""
+    version = tuple(int(part) for part in python.split(".")[:2])
+    releases = [
+        _release(removal)
+        for _, removal in _removed(imported_names, _STDLIB_REMOVALS)
+        if _release(removal) <= version
+    ]
+    if not releases:
+        return ""
+    major, minor = min(releases)[:2]
+    return f"{major}.{minor - 1}"
+
+
 def removal_caps(imported_names: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
     """{package: {spec, why}}: the lowest cap each package needs for the names the code
     imports; the caller drops those the repo's own specifier settles."""
@@ -108,10 +160,12 @@ def unbuildable_removals(imported_names: list[dict[str, Any]]) -> list[str]:
     return found
 
 
-def _removed(imported_names: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], Removal]]:
+def _removed(
+    imported_names: list[dict[str, Any]], table: tuple[Removal, ...] = _REMOVALS
+) -> Iterator[tuple[dict[str, Any], Removal]]:
     for item in imported_names:
         name = str(item.get("value", ""))
-        for removal in _REMOVALS:
+        for removal in table:
             if name == removal.name or name.startswith(removal.name + "."):
                 yield item, removal
 

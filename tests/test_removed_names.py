@@ -10,6 +10,7 @@ from kubestep.companion_pins import companion_bounds
 from kubestep.errors import StepError
 from kubestep.inventory import collect
 from kubestep.migrate import migrate
+from kubestep.removed_names import newest_python_with, stdlib_removals
 from tests.legacy_repo import GIT_IDENTITY, legacy_copy, write_tree
 
 VIEWS = (
@@ -203,3 +204,55 @@ def test_a_template_that_loads_a_library_django_removed_caps_django(tmp_path: Pa
         [dependency("Django>=2.1", "django")], [asdict(item) for item in names]
     )
     assert [b["spec"] for b in bounds] == ["django<3.0"]
+
+
+def test_names_python_removed_stop_with_the_newest_python_that_has_them(tmp_path: Path) -> None:
+    # Measured: a Pyramid app's `from cgi import escape` died at import on 3.11 (gone in 3.8).
+    write_tree(
+        tmp_path,
+        {
+            "requirements.txt": "pyramid==1.10.8\n",
+            "trivia/views.py": "from cgi import escape\nimport imp\n",
+            "trivia/compat.py": (
+                "try:\n    from collections.abc import Mapping\n"
+                "except ImportError:\n    from collections import Mapping\n"
+                "import sys\nif sys.version_info < (3, 3):\n    from collections import Iterable\n"
+            ),
+        },
+    )
+    names = collect(tmp_path).to_dict()["imported_names"]
+    assert [
+        n["value"] for n in names if n["value"].split(".")[0] in ("cgi", "imp", "collections")
+    ] == [
+        "cgi.escape",
+        "imp",
+    ]
+    assert stdlib_removals(names, "3.11") == [
+        "trivia/views.py:1 imports cgi.escape, gone in Python 3.8"
+    ]
+    assert newest_python_with(names, "3.11") == "3.7"
+    # `imp` went in 3.12: an image on 3.12 names both, and still 3.7 as the newest with both.
+    assert len(stdlib_removals(names, "3.12")) == 2
+    assert stdlib_removals(names, "3.7") == []
+
+
+def test_a_name_python_removed_stops_step_2_naming_an_older_python(tmp_path: Path) -> None:
+    source = write_tree(
+        tmp_path / "source",
+        {
+            "requirements.txt": "flask==3.1.3\ngunicorn==23.0.0\n",
+            "Procfile": "web: gunicorn quiz:app -b 0.0.0.0:$PORT\n",
+            "quiz.py": "from cgi import escape\nfrom flask import Flask\n\napp = Flask(__name__)\n",
+        },
+    )
+    for name, value in GIT_IDENTITY.items():
+        os.environ.setdefault(name, value)
+    repo = legacy_copy(tmp_path / "quiz", source)
+    with pytest.raises(StepError) as stopped:
+        migrate(repo, "2", out=lambda line: None)
+    assert str(stopped.value) == (
+        "the code needs a release older than Python 3.11 runs: quiz.py:1 imports cgi.escape, "
+        "gone in Python 3.8; port those imports (the release notes name what replaced them), "
+        "or answer with `inv migrate ... --set base_image=python:3.7-slim-bookworm` (an older "
+        "Python)"
+    )

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from kubestep.inventory import roles
 from kubestep.inventory.model import Evidence, Fact, Inventory, StartCandidate
 from kubestep.inventory.tree import SourceTree, at
+from kubestep.removed_names import STDLIB_REMOVED
 
 # Constructor or factory name -> (framework, kind of application object).
 APP_FACTORIES = {
@@ -214,8 +215,16 @@ def _keep_outside_imports(tree: SourceTree, found: Inventory) -> None:
     }
     found.imports[:] = [item for item in found.imports if item.value in outside]
     found.imported_names[:] = [
-        item for item in found.imported_names if item.value.split(".")[0] in outside
+        item
+        for item in found.imported_names
+        if item.value.split(".")[0] in outside or _python_removed(item.value)
     ]
+
+
+def _python_removed(name: str) -> bool:
+    """A name Python itself removed (cgi.escape, collections.Mapping): kept, so that the
+    image's Python can be checked against it (kubestep/removed_names.py)."""
+    return any(name == gone or name.startswith(gone + ".") for gone in STDLIB_REMOVED)
 
 
 def _note_import(rel: str, node: ast.Import | ast.ImportFrom, found: Inventory) -> None:
@@ -237,7 +246,7 @@ def _note_imported_names(rel: str, node: ast.Import | ast.ImportFrom, found: Inv
             return
         names = [f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*"]
     else:
-        names = [alias.name for alias in node.names if "." in alias.name]
+        names = [a.name for a in node.names if "." in a.name or a.name in STDLIB_REMOVED]
     known = {item.value for item in found.imported_names}
     for name in names:
         if name not in known:
@@ -249,17 +258,34 @@ _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseExcept
 
 
 def _guarded_imports(module: ast.Module) -> set[int]:
-    """Imports inside `try:` with an ImportError fallback: the code copes either way."""
+    """Imports the code copes without: inside `try:` with an ImportError fallback, that
+    fallback itself (it runs only where the first import failed), and either branch of a
+    test of the Python version (`if sys.version_info < (3, 3):`, `if PY2:`)."""
     guarded: set[int] = set()
     for node in ast.walk(module):
+        statements: list[ast.stmt] = []
         if isinstance(node, ast.Try) and any(map(_catches_import_error, node.handlers)):
-            for statement in node.body:
-                guarded.update(
-                    id(inner)
-                    for inner in ast.walk(statement)
-                    if isinstance(inner, ast.Import | ast.ImportFrom)
-                )
+            statements = [*node.body, *(s for h in node.handlers for s in h.body)]
+        elif isinstance(node, ast.If) and _tests_python_version(node.test):
+            statements = [*node.body, *node.orelse]
+        for statement in statements:
+            guarded.update(
+                id(inner)
+                for inner in ast.walk(statement)
+                if isinstance(inner, ast.Import | ast.ImportFrom)
+            )
     return guarded
+
+
+_VERSION_NAMES = re.compile(r"^(version_info|hexversion|PY\d*|IS_PY\d*|PYTHON\d*)$")
+
+
+def _tests_python_version(test: ast.expr) -> bool:
+    return any(
+        (isinstance(n, ast.Attribute) and _VERSION_NAMES.match(n.attr))
+        or (isinstance(n, ast.Name) and _VERSION_NAMES.match(n.id))
+        for n in ast.walk(test)
+    )
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:
