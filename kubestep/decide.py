@@ -26,6 +26,7 @@ _ORIGIN_WORDS = {
     "chef": "Chef",
     "ansible": "Ansible",
     "uwsgi-ini": "the uwsgi .ini",
+    "paste-ini": "the PasteDeploy .ini",
     "gunicorn-config": "the gunicorn config",
     "script": "a start script",
     "make": "a make target",
@@ -161,6 +162,15 @@ def start_command(inventory: dict[str, Any], answers: dict[str, Any]) -> Choice 
         return Unsure(
             "start_command",
             "the web command comes from a template whose values kubestep cannot resolve",
+            [_describe(chosen)],
+        )
+    if chosen.get("server") == "pserve" and chosen.get("loopback"):
+        ini = chosen["source"].rsplit(":", 1)[0]
+        return Unsure(
+            "start_command",
+            f"pserve serves {ini} on the loopback interface (its [server:main]), which no "
+            "command line can move, and the container needs every interface: run it with "
+            f"`gunicorn --paste {ini} --bind 0.0.0.0:$PORT`, or change [server:main]",
             [_describe(chosen)],
         )
     origin = chosen.get("origin")

@@ -36,6 +36,8 @@ def _parse_conf_or_ini(rel: str, text: str) -> Inventory:
         return parse_supervisor(rel, text)
     if re.search(r"^\s*\[uwsgi\]", text, re.M):
         return parse_uwsgi_ini(rel, text)
+    if _PASTE_SERVER.search(text) and _PASTE_APP.search(text):
+        return parse_paste_ini(rel, text)
     if rel.endswith(".conf") and _UPSTART_HINT.search(text) and "[" not in text.split("\n", 1)[0]:
         return parse_upstart(rel, text)
     return Inventory()
@@ -129,6 +131,44 @@ def parse_uwsgi_ini(rel: str, text: str) -> Inventory:
         candidate.note = "binds a uwsgi-protocol socket= (for a front web server), not HTTP"
     elif http.startswith(("127.0.0.1", "localhost")):
         candidate.loopback = True
+    found.start_candidates.append(candidate)
+    return found
+
+
+_PASTE_SERVER = re.compile(r"^\s*\[server:main\]", re.M)
+_PASTE_APP = re.compile(r"^\s*\[(app|pipeline|composite):main\]", re.M)
+# A PasteDeploy .ini that reads like a development one: by its name, or what its app loads.
+_DEV_INI = re.compile(r"(^|[/_.-])(dev|development|local|test|testing)[^/]*\.ini$")
+_DEV_SETTINGS = re.compile(r"pyramid_debugtoolbar|reload_templates\s*=\s*true", re.I)
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def parse_paste_ini(rel: str, text: str) -> Inventory:
+    """A PasteDeploy .ini (Pyramid, Pylons): `pserve` serves its [app:main] with the server
+    its [server:main] names, on the host and port it says (`listen = *:6543`, or `host` and
+    `port`). A development .ini (its name, the debug toolbar, template reloading) is the
+    development way to run it; the command cannot move the port, so the ini's is the port."""
+    found = Inventory()
+    parser = _ini(rel, text)
+    server = dict(parser.items("server:main"))
+    listen = (server.get("listen") or "").split()
+    host, _, port = listen[0].rpartition(":") if listen else (server.get("host", ""), "", "")
+    port = port or server.get("port", "")
+    candidate = roles.candidate(
+        f"pserve {rel}", at(rel, line_of(text, "[server:main]")), "paste-ini"
+    )
+    app_text = text[_PASTE_APP.search(text).start() :]  # type: ignore[union-attr]
+    dev = _DEV_INI.search(rel) is not None or _DEV_SETTINGS.search(app_text) is not None
+    candidate.role = roles.DEV if dev else roles.WEB
+    candidate.server, candidate.kind = "pserve", "wsgi"
+    candidate.note = f"serves [app:main] with {server.get('use', 'the [server:main] server')}"
+    if port.isdigit():
+        candidate.port, candidate.port_note = int(port), "[server:main]"
+    else:
+        candidate.port_note = "no literal port in [server:main]"
+    candidate.loopback = host.strip("*") in _LOOPBACK_HOSTS or (
+        not listen and not server.get("host")
+    )
     found.start_candidates.append(candidate)
     return found
 

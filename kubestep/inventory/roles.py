@@ -38,6 +38,7 @@ ORIGIN_RANK = {
     "ansible": 3,
     "uwsgi-ini": 4,
     "gunicorn-config": 4,
+    "paste-ini": 4,
     "script": 5,
     "make": 6,
     "python-main": 7,

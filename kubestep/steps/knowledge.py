@@ -6,6 +6,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from kubestep.decide import base_image_for
 from kubestep.errors import StepError
 from kubestep.jinja_ext import k8s_slug
 from kubestep.merge import Change
@@ -90,12 +91,15 @@ def require_decisions(changes: list[Change], target: Path, answers: Answers) -> 
             "run Python 3.11; port it first (e.g. with 2to3 or pyupgrade), then rerun"
         )
     removals = legacy.get("unbuildable_removals", [])
-    if removals:  # before the pins: raising one would not serve this code
+    gone = legacy.get("python_removals", [])
+    if removals or gone:  # before the pins: raising one would not serve this code
+        version = pinned.get("version", "3.11")
+        older = base_image_for(legacy.get("newest_python_with") or "3.9")
         raise StepError(
-            f"the code needs a release older than Python 3.11 runs: {'; '.join(removals)}; "
-            "port those imports (the package's release notes name what replaced them), or "
-            "answer with `inv migrate ... --set base_image=python:3.9-slim-bookworm` (an older "
-            "Python)"
+            f"the code needs a release older than Python {version} runs: "
+            f"{'; '.join([*removals, *gone])}; port those imports (the release notes name what "
+            f"replaced them), or answer with `inv migrate ... --set base_image={older}` (an "
+            "older Python)"
         )
     pins = legacy.get("incompatible_pins", [])
     if pins:
@@ -110,8 +114,9 @@ def require_decisions(changes: list[Change], target: Path, answers: Answers) -> 
         if not legacy.get("app") and "no command" in question:
             raise StepError(
                 f"no web service found in {target} (looked at: Procfile, systemd, upstart and "
-                "supervisor units, uwsgi/gunicorn configs, Dockerfiles, compose files, Puppet, "
-                "Chef, Ansible, scripts, Makefile, README, Python code); if it has one, answer "
+                "supervisor units, uwsgi/gunicorn/PasteDeploy configs, Dockerfiles, compose "
+                "files, Puppet, Chef, Ansible, scripts, Makefile, README, Python code); if it "
+                "has one, answer "
                 "with `inv migrate ... --set start_command='...'`"
             )
         raise StepError(question or "kubestep cannot decide start_command")
