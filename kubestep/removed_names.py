@@ -9,6 +9,7 @@ for imports without an ImportError fallback (the inventory leaves those out).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -106,12 +107,17 @@ _STDLIB_REMOVALS = (
 STDLIB_REMOVED = frozenset(removal.name for removal in _STDLIB_REMOVALS)
 
 
+# Files the service does not run: pip runs setup.py (setuptools brings its own distutils),
+# and the tests, docs and a fabfile run on a developer's machine.
+_NOT_RUN = re.compile(r"^(setup\.py|fabfile|conftest\.py|docs?/|tests?/)|(^|/)test_[^/]*\.py:")
+
+
 def stdlib_removals(imported_names: list[dict[str, Any]], python: str) -> list[str]:
-    """Names the code imports that Python removed at or before the image's Python, each with
-    where it is: the code must change, or the image's Python be older."""
+    """Names the service's code imports that Python removed at or before the image's Python,
+    each with where it is: the code must change, or the image's Python be older."""
     version = tuple(int(part) for part in python.split(".")[:2])
     found = []
-    for item, removal in _removed(imported_names, _STDLIB_REMOVALS):
+    for item, removal in _removed(_run(imported_names), _STDLIB_REMOVALS):
         if _release(removal) <= version:
             where, name = item.get("source"), item.get("value")
             found.append(f"{where} imports {name}, gone in Python {removal.release}")
@@ -123,13 +129,17 @@ def newest_python_with(imported_names: list[dict[str, Any]], python: str) -> str
     version = tuple(int(part) for part in python.split(".")[:2])
     releases = [
         _release(removal)
-        for _, removal in _removed(imported_names, _STDLIB_REMOVALS)
+        for _, removal in _removed(_run(imported_names), _STDLIB_REMOVALS)
         if _release(removal) <= version
     ]
     if not releases:
         return ""
     major, minor = min(releases)[:2]
     return f"{major}.{minor - 1}"
+
+
+def _run(imported_names: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [item for item in imported_names if not _NOT_RUN.search(str(item.get("source", "")))]
 
 
 def removal_caps(imported_names: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
