@@ -54,6 +54,14 @@ RULES = (
     Rule("flask-apispec", None, "marshmallow", "<4", "it reads marshmallow.__version__, gone in 4"),
     Rule("flask-cache", None, "werkzeug", "<1", "it imports werkzeug.import_string, gone in 1.0"),
     Rule("flask-script", None, "flask", "<2", "it imports flask._compat, gone in Flask 2.0"),
+    # Measured: newspaper3k 0.2.8 (its last) died on `import lxml.html.clean` with lxml 5.3.
+    Rule(
+        "newspaper3k",
+        None,
+        "lxml",
+        "<5.2",
+        "it imports lxml.html.clean, which lxml 5.2 split out into lxml_html_clean",
+    ),
 )
 
 

@@ -159,6 +159,9 @@ def test_a_package_whose_newest_release_still_breaks_is_bounded_unpinned_too() -
         dependency("marshmallow<5", "marshmallow"),
     ]
     assert companion_bounds(pinned) == []
+    # newspaper3k's last release imports lxml.html.clean, which lxml 5.2 split out.
+    news = companion_bounds([dependency("newspaper3k==0.2.8", "newspaper3k")])
+    assert [b["spec"] for b in news] == ["lxml<5.2"]
 
 
 def test_a_2017_django_stack_names_django_and_pytz() -> None:
