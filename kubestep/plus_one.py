@@ -182,26 +182,27 @@ def server_requirements(kind: str, inventory: dict[str, Any]) -> list[str]:
     gunicorn = specs.get("gunicorn")
     if gunicorn is not None and not admits(gunicorn, (20, 1)):
         # Measured: the image's `gunicorn>=20.1` and a repo's gunicorn==20.0.4 do not resolve.
-        source = next(
-            (
-                d.get("source")
-                for d in inventory.get("dependencies", [])
-                if d.get("name") == "gunicorn"
-            ),
-            "the requirements",
-        )
-        raise StepError(
-            f"step +1: the app pins {gunicorn} ({source}): the runtime starts "
-            "`kubestep_app:create_application()`, an app factory call gunicorn reads from 20.1; "
-            "raise it to >=20.1, commit, and run the step again"
+        _stop_on_pin(
+            inventory,
+            "gunicorn",
+            "the runtime starts `kubestep_app:create_application()`, an app factory call "
+            "gunicorn reads from 20.1",
+            "20.1",
         )
     if kind != "asgi":
         return []
     uvicorn = specs.get("uvicorn")
     if uvicorn is not None and not admits(uvicorn, (0, 15)):
-        raise StepError(
-            f"step +1: the app pins {uvicorn}, and gunicorn's uvicorn worker needs uvicorn 0.15 "
-            "or later: raise the pin, commit, and run the step again"
+        _stop_on_pin(inventory, "uvicorn", "gunicorn's uvicorn worker needs uvicorn 0.15", "0.15")
+    websockets = specs.get("websockets")
+    if websockets is not None and not admits(websockets, (10, 4)):
+        # Measured: websockets==8.1 beside a raised uvicorn: `No module named
+        # 'websockets.datastructures'` in every worker, which never booted.
+        _stop_on_pin(
+            inventory,
+            "websockets",
+            "the uvicorn the worker needs imports websockets.datastructures and asks for 10.4",
+            "10.4",
         )
     old = uvicorn is not None and not admits(uvicorn, (0, 36))
     lines = [UVICORN_WORKER_BEFORE_0_36 if old else UVICORN_WORKER]
@@ -210,6 +211,18 @@ def server_requirements(kind: str, inventory: dict[str, Any]) -> list[str]:
     if "channels" in specs and "websockets" not in specs and "wsproto" not in specs:
         lines.append(WEBSOCKETS)
     return lines
+
+
+def _stop_on_pin(inventory: dict[str, Any], name: str, why: str, minimum: str) -> None:
+    """The one-line stop for a pin the runtime cannot serve, in the form of step 2's."""
+    found: dict[str, Any] = next(
+        (d for d in inventory.get("dependencies", []) if d.get("name") == name), {}
+    )
+    raise StepError(
+        f"step +1: the app pins {found.get('spec', name)} "
+        f"({found.get('source', 'the requirements')}): {why}; raise it to >={minimum}, "
+        "commit, and run the step again"
+    )
 
 
 def _without_credentials(value: Any) -> str:

@@ -166,8 +166,24 @@ def test_the_fastapi_fixture_is_served_as_asgi_with_the_worker_its_uvicorn_takes
 
 
 def test_a_uvicorn_older_than_any_worker_stops_with_one_line() -> None:
-    with pytest.raises(StepError, match=r"pins uvicorn==0\.13\.4, and gunicorn's uvicorn worker"):
+    with pytest.raises(
+        StepError, match=r"pins uvicorn==0\.13\.4 \(.*\): gunicorn's uvicorn worker"
+    ):
         server_requirements("asgi", inventory_with("uvicorn==0.13.4"))
+
+
+def test_a_websockets_older_than_the_workers_uvicorn_imports_stops_naming_the_pin() -> None:
+    # Measured: websockets==8.1 beside a raised uvicorn, and no worker ever booted.
+    found = inventory_with("channels==2.4.0", "uvicorn>=0.12", "websockets==8.1")
+    found["dependencies"][2]["source"] = "requirements.txt:62"
+    with pytest.raises(StepError) as stopped:
+        server_requirements("asgi", found)
+    assert str(stopped.value) == (
+        "step +1: the app pins websockets==8.1 (requirements.txt:62): the uvicorn the worker "
+        "needs imports websockets.datastructures and asks for 10.4; raise it to >=10.4, commit, "
+        "and run the step again"
+    )
+    assert server_requirements("wsgi", found) == []
 
 
 def test_a_gunicorn_older_than_the_runtime_reads_stops_with_one_line_naming_the_pin() -> None:
