@@ -257,6 +257,13 @@ def _processes(
     return processes, release, [*notes, *release_notes, *(n for n in split.notes if n not in moved)]
 
 
+def _sample(variable: dict[str, Any]) -> str:
+    """What the repo's own environment sets a variable to, or a withheld URL's scheme."""
+    return str(
+        variable.get("value") or (f"{variable['scheme']}://" if variable.get("scheme") else "")
+    )
+
+
 def _required_env(entries: list[Any]) -> dict[str, str]:
     """The variables the code reads without a default, as config/local.env sets them: the
     compose services' local addresses, or the placeholder that names what to set."""
@@ -331,7 +338,9 @@ def legacy_answers(inventory: dict[str, Any], user: dict[str, Any] | None = None
     processes, release, process_notes = _processes(inventory, user, start, services)
     notes += process_notes
     env_entries = local_env(
-        inventory.get("config", {}).get("env_vars", []), [s["kind"] for s in services]
+        inventory.get("config", {}).get("env_vars", []),
+        [s["kind"] for s in services],
+        {e["name"]: _sample(e) for e in inventory.get("environment", [])},
     )
     static, static_notes = decide_static.static_build(
         inventory, start.get("split") or decide_processes.Split({}, [], []), user

@@ -153,9 +153,11 @@ def backing_variables(
 
 
 def _backing_value(
-    name: str, default: Any, present: list[str], feeds: str | None = None
+    name: str, default: Any, present: list[str], feeds: str | None = None, sample: str = ""
 ) -> tuple[str, str] | None:
-    """(value, why) for a variable that reaches a backing service, or None."""
+    """(value, why) for a variable that reaches a backing service, or None. A URL keeps the
+    scheme the repo gives it (the code's default, else the repo's own environment for it:
+    tortoise-orm knows `postgres://`, not `postgresql://`)."""
     wired = _wiring(name, present, default, feeds)
     if wired is None:
         return None
@@ -165,8 +167,9 @@ def _backing_value(
         return _ENGINES[kind], f"the compose service {kind}: its Django engine"
     if setting == "url":
         url = service.local_url
-        scheme = str(default).split("://", 1)[0] if "://" in str(default or "") else ""
-        if scheme and SCHEMES.get(url_scheme(default)) == kind and kind in ("postgres", "mysql"):
+        given = default if "://" in str(default or "") else sample
+        scheme = str(given).split("://", 1)[0] if "://" in str(given or "") else ""
+        if scheme and SCHEMES.get(url_scheme(given)) == kind and kind in ("postgres", "mysql"):
             url = scheme + "://" + url.split("://", 1)[1]  # the driver the code names
         return url, f"the compose service {kind}, as a URL"
     return service.local_settings[setting], f"the compose service {kind}: its {setting}"
@@ -182,19 +185,26 @@ def _selected_class(choices: list[str]) -> str | None:
     return local[0] if len(local) == 1 else None
 
 
-def local_env(env_vars: list[dict[str, Any]], backing_kinds: list[str]) -> list[Entry]:
-    """One entry per variable the code reads, in the order the inventory found them."""
+def local_env(
+    env_vars: list[dict[str, Any]],
+    backing_kinds: list[str],
+    samples: dict[str, str] | None = None,
+) -> list[Entry]:
+    """One entry per variable the code reads, in the order the inventory found them; samples
+    are the values the repo's own environment gives them (its compose file, its units)."""
     entries: list[Entry] = []
     seen: set[str] = set()
     for variable in env_vars:
         name = str(variable.get("name", ""))
         if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name) and name not in seen:
             seen.add(name)
-            entries.append(_entry(name, variable, backing_kinds))
+            entries.append(_entry(name, variable, backing_kinds, (samples or {}).get(name, "")))
     return entries
 
 
-def _entry(name: str, variable: dict[str, Any], backing_kinds: list[str]) -> Entry:
+def _entry(
+    name: str, variable: dict[str, Any], backing_kinds: list[str], sample: str = ""
+) -> Entry:
     default = variable.get("default")
     required = bool(variable.get("required"))
     where = f"read at {variable.get('source', '?')}"
@@ -203,7 +213,8 @@ def _entry(name: str, variable: dict[str, Any], backing_kinds: list[str]) -> Ent
     if choices and example.get("value") not in choices:
         example = {}  # a selector's sample must name one of its classes
     selected = _selected_class(choices) if default is None and not example else None
-    wired = _backing_value(name, default, backing_kinds, variable.get("feeds"))
+    sample = sample or str((variable.get("example") or {}).get("value") or "")
+    wired = _backing_value(name, default, backing_kinds, variable.get("feeds"), sample)
     if _STDOUT_SWITCH.match(name) and default in (None, "", False, "0", "false", "False"):
         why = "logs go to stdout in a container, whose root is read-only"
         return Entry(name, "1", f"{why} ({where})")

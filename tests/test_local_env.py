@@ -241,3 +241,25 @@ def test_the_platforms_own_variables_are_not_the_apps_configuration(tmp_path: Pa
     )
     found = {e.name: (e.default, e.required) for e in collect(tmp_path).config.env_vars}
     assert found == {"BAUBLE_DB_URL": (None, True)}
+
+
+def test_a_database_url_keeps_the_scheme_the_repos_compose_file_gives_it(tmp_path: Path) -> None:
+    # Measured: tortoise-orm refused postgresql:// ("Unknown DB scheme"); the repo's compose
+    # file said postgres://. The compose value holds a credential: only its scheme is kept.
+    (tmp_path / "db.py").write_text(
+        "import os\nTORTOISE_ORM = {'connections': {'default': os.environ.get('DATABASE_URL')}}\n"
+    )
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  web:\n    build: .\n    environment:\n"
+        "      - DATABASE_URL=postgres://postgres:hunter2@web-db:5432/web_dev\n"
+        "  web-db:\n    image: postgres:15\n"
+    )
+    from kubestep.answers import answers_from_inventory
+
+    inventory = collect(tmp_path).to_dict()
+    recorded = [e for e in inventory["environment"] if e["name"] == "DATABASE_URL"]
+    assert recorded and recorded[0].get("scheme") == "postgres"
+    assert "hunter2" not in str(inventory)
+    legacy = answers_from_inventory(inventory, 3, {})["legacy"]
+    url = next(e["value"] for e in legacy["local_env"] if e["name"] == "DATABASE_URL")
+    assert url == "postgres://app:local-only-password@postgres:5432/app"

@@ -7,6 +7,7 @@ on them being there.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -112,10 +113,14 @@ class EnvVar:
     choices: list[str] = field(default_factory=list)
     # The value the repo's own sample env file gives it for development (.env.example).
     example: Evidence | None = None
+    # A withheld URL's scheme (`postgres`): the driver it names, which holds no credential.
+    scheme: str | None = None
 
     def __post_init__(self) -> None:
         self.secret = self.secret or withheld(self.name, self.value, self.default) or None
         if self.secret:
+            url = re.match(r"^([a-z][a-z0-9+.-]*)://", str(self.value or self.default or ""))
+            self.scheme = self.scheme or (url.group(1) if url else None)
             self.value = self.default = None
 
 
