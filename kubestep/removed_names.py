@@ -115,27 +115,29 @@ _NOT_RUN = re.compile(r"^(setup\.py|fabfile|conftest\.py|docs?/|tests?/)|(^|/)te
 def stdlib_removals(imported_names: list[dict[str, Any]], python: str) -> list[str]:
     """Names the service's code imports that Python removed at or before the image's Python,
     each with where it is: the code must change, or the image's Python be older."""
-    version = tuple(int(part) for part in python.split(".")[:2])
-    found = []
-    for item, removal in _removed(_run(imported_names), _STDLIB_REMOVALS):
-        if _release(removal) <= version:
-            where, name = item.get("source"), item.get("value")
-            found.append(f"{where} imports {name}, gone in Python {removal.release}")
-    return found
+    return [
+        f"{item.get('source')} imports {item.get('value')}, gone in Python {removal.release}"
+        for item, removal in _gone_by(imported_names, python)
+    ]
 
 
 def newest_python_with(imported_names: list[dict[str, Any]], python: str) -> str:
     """The newest Python before the first that removed one of those names ("" if none)."""
-    version = tuple(int(part) for part in python.split(".")[:2])
-    releases = [
-        _release(removal)
-        for _, removal in _removed(_run(imported_names), _STDLIB_REMOVALS)
-        if _release(removal) <= version
-    ]
+    releases = [_release(removal) for _, removal in _gone_by(imported_names, python)]
     if not releases:
         return ""
     major, minor = min(releases)[:2]
     return f"{major}.{minor - 1}"
+
+
+def _gone_by(
+    imported_names: list[dict[str, Any]], python: str
+) -> Iterator[tuple[dict[str, Any], Removal]]:
+    """The service's imports of names Python removed at or before python (X.Y)."""
+    version = tuple(int(part) for part in python.split(".")[:2])
+    for item, removal in _removed(_run(imported_names), _STDLIB_REMOVALS):
+        if _release(removal) <= version:
+            yield item, removal
 
 
 def _run(imported_names: list[dict[str, Any]]) -> list[dict[str, Any]]:
